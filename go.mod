@@ -1,0 +1,3 @@
+module github.com/qcodr/restate-sdk-go
+
+go 1.25
