@@ -4,10 +4,10 @@
 // Restate runtime outside of production: end-to-end tests, the conformance
 // runner and developer tooling all use it.
 //
-// [Install] fetches restate-server and the restate CLI (version [Version])
-// from the npm registry into a git-ignored cache directory (see [CacheDir]).
-// It is idempotent, cheap once done, and safe to call from several processes
-// at once.
+// [Install] fetches restate-server, the restate CLI and restatectl (version
+// [Version]) from the npm registry into a git-ignored cache directory (see
+// [CacheDir]). It is idempotent, cheap once done, and safe to call from
+// several processes at once.
 //
 // [Start] launches a server bound to free loopback ports with a fresh base
 // directory, waits until both the admin and the ingress APIs are healthy and

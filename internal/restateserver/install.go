@@ -32,6 +32,9 @@ type Binaries struct {
 	Server string
 	// CLI is the restate command line tool.
 	CLI string
+	// Ctl is restatectl, the cluster administration tool (it talks to the
+	// node address, see [Server.NodeAddress]).
+	Ctl string
 }
 
 // CacheDir returns the directory under which [Install] places the npm
@@ -99,6 +102,7 @@ func binariesIn(dir string) (Binaries, error) {
 	return Binaries{
 		Server: filepath.Join(nm, "restate-server-"+platform, "bin", "restate-server"),
 		CLI:    filepath.Join(nm, "restate-"+platform, "bin", "restate"),
+		Ctl:    filepath.Join(nm, "restatectl-"+platform, "bin", "restatectl"),
 	}, nil
 }
 
@@ -108,7 +112,7 @@ func installed(dir string, b Binaries) bool {
 	if err != nil || strings.TrimSpace(string(stamp)) != Version {
 		return false
 	}
-	for _, p := range []string{b.Server, b.CLI} {
+	for _, p := range []string{b.Server, b.CLI, b.Ctl} {
 		fi, err := os.Stat(p)
 		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 			return false
@@ -117,8 +121,8 @@ func installed(dir string, b Binaries) bool {
 	return true
 }
 
-// Install makes sure restate-server and the restate CLI, both at [Version],
-// are installed with npm under [CacheDir] and returns their paths.
+// Install makes sure restate-server, the restate CLI and restatectl, all at
+// [Version], are installed with npm under [CacheDir] and returns their paths.
 //
 // When the binaries are already present Install only stats them. Otherwise
 // it takes an exclusive file lock (so that concurrent test processes install
@@ -159,6 +163,9 @@ func Install(ctx context.Context) (Binaries, error) {
 	if err := checkVersion(ctx, bins.CLI, "restate-cli "+Version); err != nil {
 		return Binaries{}, err
 	}
+	if err := checkVersion(ctx, bins.Ctl, "restatectl "+Version); err != nil {
+		return Binaries{}, err
+	}
 	tmp := filepath.Join(dir, stampFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(Version+"\n"), 0o644); err != nil {
 		return Binaries{}, fmt.Errorf("restateserver: write install stamp: %w", err)
@@ -186,6 +193,7 @@ func npmInstall(ctx context.Context, dir string) error {
 		"dependencies": map[string]string{
 			"@restatedev/restate-server": Version,
 			"@restatedev/restate":        Version,
+			"@restatedev/restatectl":     Version,
 		},
 	}, "", "  ")
 	if err != nil {

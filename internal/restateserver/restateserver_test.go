@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func TestInstallConcurrent(t *testing.T) {
 			t.Fatalf("Install returned %+v and %+v", results[i], results[0])
 		}
 	}
-	for _, p := range []string{results[0].Server, results[0].CLI} {
+	for _, p := range []string{results[0].Server, results[0].CLI, results[0].Ctl} {
 		if !filepath.IsAbs(p) {
 			t.Errorf("path %q is not absolute", p)
 		}
@@ -133,6 +134,16 @@ func TestServerLifecycle(t *testing.T) {
 	err = srv.CancelInvocation(ctx, "not-an-id")
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest {
 		t.Fatalf("CancelInvocation(bad id): err = %v, want 400 *APIError", err)
+	}
+
+	bins, err := Install(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, bins.Ctl, "--address", srv.NodeAddress(), "sql", "--json",
+		"SELECT partition_id FROM partition_state").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"partition_id":0`) {
+		t.Fatalf("restatectl sql against %s: %v\n%s", srv.NodeAddress(), err, out)
 	}
 
 	ingress, admin := srv.IngressURL(), srv.AdminURL()

@@ -336,6 +336,14 @@ func (s *Server) AdminURL() string {
 	return "http://127.0.0.1:" + strconv.Itoa(s.adminPort)
 }
 
+// NodeAddress returns the node-to-node (fabric) address, the one restatectl
+// connects to, e.g. http://127.0.0.1:41236.
+func (s *Server) NodeAddress() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "http://127.0.0.1:" + strconv.Itoa(s.nodePort)
+}
+
 // BaseDir returns the server's base directory.
 func (s *Server) BaseDir() string { return s.baseDir }
 
