@@ -11,4 +11,7 @@ require (
 	google.golang.org/protobuf v1.36.12
 )
 
-require golang.org/x/sync v0.8.0 // indirect
+require (
+	golang.org/x/sync v0.8.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)

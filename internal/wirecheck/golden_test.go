@@ -295,11 +295,7 @@ var fixtures = []fixture{
 // frames it. The header is the protocol's, built by hand here.
 func (fx fixture) frame(t *testing.T, s *schema) (*dynamicpb.Message, []byte) {
 	t.Helper()
-	name := fx.proto
-	if !strings.Contains(name, ".") {
-		name = protocolPackage + name
-	}
-	msg := dynamicpb.NewMessage(s.message(t, name))
+	msg := dynamicpb.NewMessage(s.message(t, qualify(fx.proto)))
 	if err := prototext.Unmarshal([]byte(fx.text), msg); err != nil {
 		t.Fatalf("parsing the text of %s: %v", fx.name, err)
 	}

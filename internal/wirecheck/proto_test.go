@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -71,6 +72,15 @@ func mustSchema(t testing.TB) *schema {
 		t.Fatalf("compiling the upstream protocol: %v", err)
 	}
 	return s
+}
+
+// qualify returns the full name of a message given by its short name in
+// protocol.proto or by its full name.
+func qualify(name string) string {
+	if strings.Contains(name, ".") {
+		return name
+	}
+	return protocolPackage + name
 }
 
 // message returns the descriptor of the message with the given full name.
