@@ -101,7 +101,7 @@ func (m *GetLazyStateCommand) DecodePayload(p []byte) error {
 		}
 		switch num {
 		case 1:
-			m.Key, err = r.bytes(typ)
+			m.Key, err = r.scalarBytes(typ)
 		case 11:
 			m.ResultCompletionID, err = r.uint32(typ)
 		case 12:
@@ -140,7 +140,7 @@ func (m *SetStateCommand) DecodePayload(p []byte) error {
 		}
 		switch num {
 		case 1:
-			m.Key, err = r.bytes(typ)
+			m.Key, err = r.scalarBytes(typ)
 		case 3:
 			err = r.optionalValue(typ, &m.Value)
 		case 12:
@@ -174,7 +174,7 @@ func (m *ClearStateCommand) DecodePayload(p []byte) error {
 		}
 		switch num {
 		case 1:
-			m.Key, err = r.bytes(typ)
+			m.Key, err = r.scalarBytes(typ)
 		case 12:
 			m.Name, err = r.string(typ)
 		default:
@@ -286,7 +286,7 @@ func (m *GetEagerStateCommand) DecodePayload(p []byte) error {
 		}
 		switch num {
 		case 1:
-			m.Key, err = r.bytes(typ)
+			m.Key, err = r.scalarBytes(typ)
 		case 12:
 			m.Name, err = r.string(typ)
 		case 13:
@@ -509,7 +509,7 @@ func (m *CallCommand) DecodePayload(p []byte) error {
 		case 2:
 			m.HandlerName, err = r.string(typ)
 		case 3:
-			m.Parameter, err = r.bytes(typ)
+			m.Parameter, err = r.scalarBytes(typ)
 		case 4:
 			m.Headers, err = r.appendHeader(typ, m.Headers)
 		case 5:
@@ -569,7 +569,7 @@ func (m *OneWayCallCommand) DecodePayload(p []byte) error {
 		case 2:
 			m.HandlerName, err = r.string(typ)
 		case 3:
-			m.Parameter, err = r.bytes(typ)
+			m.Parameter, err = r.scalarBytes(typ)
 		case 4:
 			m.InvokeTime, err = r.uint64(typ)
 		case 5:

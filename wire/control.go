@@ -40,7 +40,7 @@ func (m *StartMessage) DecodePayload(p []byte) error {
 		}
 		switch num {
 		case 1:
-			m.ID, err = r.bytes(typ)
+			m.ID, err = r.scalarBytes(typ)
 		case 2:
 			m.DebugID, err = r.string(typ)
 		case 3:

@@ -37,6 +37,13 @@
 // appending to one copies); decoded strings are copies. Strings are not
 // checked for valid UTF-8.
 //
+// Byte slices and presence: a plain bytes field (such as a state key)
+// decodes to nil when empty, as proto3 does not tell empty from absent. A
+// byte slice holding a Value message or a oneof member, where presence is
+// the information, is nil only when absent: a present empty value decodes
+// to a non-nil empty slice, and the encoders write a non-nil empty slice as
+// a present empty value.
+//
 // Messages of all versions share one set of structs; which fields a version
 // allows (Failure metadata from V6, the V7 suspension tree, scopes) is for
 // the caller to enforce: the encoder writes what it is given.

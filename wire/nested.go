@@ -319,7 +319,7 @@ func (r *reader) stateEntry(typ wireType) (StateEntry, error) {
 		}
 		switch num {
 		case 1:
-			e.Key, err = s.bytes(typ)
+			e.Key, err = s.scalarBytes(typ)
 		case 2:
 			e.Value, err = s.bytes(typ)
 		default:

@@ -356,6 +356,17 @@ func (r *reader) bytes(typ wireType) ([]byte, error) {
 	return r.buf[start:end:end], nil
 }
 
+// scalarBytes reads a proto3 bytes field, which has no presence: an empty
+// value is returned as nil, the same as an absent one, so that decoding
+// gives one value for both and encoding it again gives the same bytes.
+func (r *reader) scalarBytes(typ wireType) ([]byte, error) {
+	p, err := r.bytes(typ)
+	if len(p) == 0 {
+		return nil, err
+	}
+	return p, err
+}
+
 func (r *reader) string(typ wireType) (string, error) {
 	p, err := r.bytes(typ)
 	return string(p), err
