@@ -1,0 +1,303 @@
+package restate
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/qcodr/restate-sdk-go/replay"
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+// CallOption configures a call or a one-way call (send).
+type CallOption interface {
+	applyCall(*callConfig)
+}
+
+type callConfig struct {
+	idempotencyKey *string
+	headers        map[string]string
+	delay          time.Duration
+	scope          *string
+	limitKey       *string
+	name           string
+}
+
+type callOption func(*callConfig)
+
+func (o callOption) applyCall(c *callConfig) { o(c) }
+
+// WithIdempotencyKey makes the call idempotent: calls with the same target
+// and key run once, and later ones get the same result.
+func WithIdempotencyKey(key string) CallOption {
+	return callOption(func(c *callConfig) { c.idempotencyKey = &key })
+}
+
+// WithHeaders adds headers to the call; the callee sees them in
+// Request().Headers.
+func WithHeaders(h map[string]string) CallOption {
+	return callOption(func(c *callConfig) {
+		if c.headers == nil {
+			c.headers = map[string]string{}
+		}
+		maps.Copy(c.headers, h)
+	})
+}
+
+// WithDelay delays a one-way call (Send): the callee starts after d.
+func WithDelay(d time.Duration) CallOption {
+	return callOption(func(c *callConfig) { c.delay = d })
+}
+
+// WithScope runs the callee in a scope (protocol V7; older versions fail
+// the attempt with code 573).
+func WithScope(scope string) CallOption {
+	return callOption(func(c *callConfig) { c.scope = &scope })
+}
+
+// WithLimitKey sets the concurrency limit key of a scoped call (protocol V7).
+func WithLimitKey(key string) CallOption {
+	return callOption(func(c *callConfig) { c.limitKey = &key })
+}
+
+// NameOption names a durable operation in the journal (shown in the UI and
+// in error messages). It is accepted by runs, timers, calls and awakeables.
+type NameOption struct{ name string }
+
+// WithName names a durable operation in the journal.
+func WithName(name string) NameOption { return NameOption{name: name} }
+
+func (o NameOption) applyCall(c *callConfig)   { c.name = o.name }
+func (o NameOption) applyRun(c *runConfig)     { c.name = o.name }
+func (o NameOption) applySleep(c *sleepConfig) { c.name = o.name }
+
+// callSpec is a resolved call target with its codecs.
+type callSpec struct {
+	service, handler, key string
+	in, out               Codec
+}
+
+func (s callSpec) replayTarget(cfg *callConfig) replay.CallTarget {
+	t := replay.CallTarget{
+		Service:        s.service,
+		Handler:        s.handler,
+		Key:            s.key,
+		IdempotencyKey: cfg.idempotencyKey,
+		Scope:          cfg.scope,
+		LimitKey:       cfg.limitKey,
+		Name:           cfg.name,
+	}
+	// Sorted, so that a replay issues the same header list (map iteration
+	// order is random and the journal compares headers in order).
+	for _, k := range slices.Sorted(maps.Keys(cfg.headers)) {
+		t.Headers = append(t.Headers, wire.HeaderEntry{Key: k, Value: cfg.headers[k]})
+	}
+	return t
+}
+
+func applyCallOptions(opts []CallOption) callConfig {
+	var cfg callConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyCall(&cfg)
+		}
+	}
+	return cfg
+}
+
+func callTyped[In, Out any](ctx Context, spec callSpec, specErr error, in In, opts []CallOption) CallFuture[Out] {
+	hc := ctx.base()
+	if specErr != nil {
+		return CallFuture[Out]{Future: failedFuture[Out](hc.inv, specErr), id: failedFuture[string](hc.inv, specErr)}
+	}
+	param, err := encode(spec.in, in)
+	if err != nil {
+		err = &TerminalError{Code: 400, Message: fmt.Sprintf("restate: cannot encode the parameter of %s/%s: %v", spec.service, spec.handler, err), Err: err}
+		return CallFuture[Out]{Future: failedFuture[Out](hc.inv, err), id: failedFuture[string](hc.inv, err)}
+	}
+	return callRaw[Out](hc, spec, param, opts)
+}
+
+func callRaw[Out any](hc *handlerContext, spec callSpec, param []byte, opts []CallOption) CallFuture[Out] {
+	cfg := applyCallOptions(opts)
+	var idH, resH replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		idH, resH, err = m.Call(spec.replayTarget(&cfg), param)
+		return err
+	})
+	if err != nil {
+		return CallFuture[Out]{Future: failedFuture[Out](hc.inv, err), id: failedFuture[string](hc.inv, err)}
+	}
+	what := "call " + spec.service + "/" + spec.handler
+	return CallFuture[Out]{
+		Future: newLeaf(hc.inv, resH, valueConv[Out](spec.out, what)),
+		id:     newLeaf(hc.inv, idH, invocationIDConv),
+	}
+}
+
+func sendTyped[In any](ctx Context, spec callSpec, specErr error, in In, opts []CallOption) Invocation {
+	hc := ctx.base()
+	if specErr != nil {
+		return Invocation{id: failedFuture[string](hc.inv, specErr)}
+	}
+	param, err := encode(spec.in, in)
+	if err != nil {
+		err = &TerminalError{Code: 400, Message: fmt.Sprintf("restate: cannot encode the parameter of %s/%s: %v", spec.service, spec.handler, err), Err: err}
+		return Invocation{id: failedFuture[string](hc.inv, err)}
+	}
+	return sendRaw(hc, spec, param, opts)
+}
+
+func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []CallOption) Invocation {
+	cfg := applyCallOptions(opts)
+	var invokeTime uint64
+	if cfg.delay > 0 {
+		invokeTime = uint64(time.Now().Add(cfg.delay).UnixMilli())
+	}
+	var idH replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		idH, err = m.Send(spec.replayTarget(&cfg), param, invokeTime)
+		return err
+	})
+	if err != nil {
+		return Invocation{id: failedFuture[string](hc.inv, err)}
+	}
+	return Invocation{id: newLeaf(hc.inv, idH, invocationIDConv)}
+}
+
+// RemoteHandler calls a handler by name: the escape hatch for services
+// defined elsewhere. Make one with [Remote] (services) or [RemoteObject]
+// (virtual objects and workflows); In and Out are encoded with JSON unless
+// [WithCodec] says otherwise.
+type RemoteHandler[In, Out any] struct {
+	service, handler string
+	keyed            bool
+	in, out          Codec
+}
+
+// RemoteObjectHandler calls a keyed handler (virtual object or workflow) by
+// name. Make one with [RemoteObject].
+type RemoteObjectHandler[In, Out any] struct {
+	r RemoteHandler[In, Out]
+}
+
+func newRemote[In, Out any](service, handler string, opts []HandlerOption) RemoteHandler[In, Out] {
+	cfg := handlerConfig{inCodec: JSON, outCodec: JSON}
+	for _, o := range opts {
+		if o != nil {
+			o.applyHandler(&cfg)
+		}
+	}
+	checkCodec[In](cfg.inCodec, service+"/"+handler+" input")
+	checkCodec[Out](cfg.outCodec, service+"/"+handler+" output")
+	return RemoteHandler[In, Out]{service: service, handler: handler, in: cfg.inCodec, out: cfg.outCodec}
+}
+
+// Remote returns a by-name handle to the handler of a stateless service.
+// Only codec options apply.
+func Remote[In, Out any](service, handler string, opts ...HandlerOption) RemoteHandler[In, Out] {
+	return newRemote[In, Out](service, handler, opts)
+}
+
+// RemoteObject returns a by-name handle to a handler of a virtual object or
+// workflow. Only codec options apply.
+func RemoteObject[In, Out any](service, handler string, opts ...HandlerOption) RemoteObjectHandler[In, Out] {
+	return RemoteObjectHandler[In, Out]{r: newRemote[In, Out](service, handler, opts)}
+}
+
+func (r RemoteHandler[In, Out]) spec(key string) callSpec {
+	return callSpec{service: r.service, handler: r.handler, key: key, in: r.in, out: r.out}
+}
+
+// Call calls the handler and returns the future of its result.
+func (r RemoteHandler[In, Out]) Call(ctx Context, in In, opts ...CallOption) CallFuture[Out] {
+	return callTyped[In, Out](ctx, r.spec(""), nil, in, opts)
+}
+
+// Send starts an invocation of the handler without waiting for its result.
+func (r RemoteHandler[In, Out]) Send(ctx Context, in In, opts ...CallOption) Invocation {
+	return sendTyped(ctx, r.spec(""), nil, in, opts)
+}
+
+// Call calls the handler on key and returns the future of its result.
+func (r RemoteObjectHandler[In, Out]) Call(ctx Context, key string, in In, opts ...CallOption) CallFuture[Out] {
+	return callTyped[In, Out](ctx, r.r.spec(key), nil, in, opts)
+}
+
+// Send starts an invocation of the handler on key without waiting for its
+// result.
+func (r RemoteObjectHandler[In, Out]) Send(ctx Context, key string, in In, opts ...CallOption) Invocation {
+	return sendTyped(ctx, r.r.spec(key), nil, in, opts)
+}
+
+// ---------------------------------------------------------------------------
+// Other invocations
+
+// CancelInvocation cancels another invocation by id: its awaits fail with
+// code 409 and it cancels its own child calls.
+func CancelInvocation(ctx Context, invocationID string) error {
+	return ctx.base().inv.Do(func(m *replay.Machine) error {
+		return m.CancelInvocation(invocationID)
+	})
+}
+
+// AttachInvocation returns the future of another invocation's result, by
+// invocation id, decoded with JSON.
+func AttachInvocation[T any](ctx Context, invocationID string) Future[T] {
+	return attach[T](ctx, wire.InvocationTarget{Kind: wire.TargetInvocationID, InvocationID: invocationID}, JSON)
+}
+
+// InvocationOutput returns the future of another invocation's result if it
+// has completed (Maybe.Ok false otherwise), by invocation id, without
+// waiting for it.
+func InvocationOutput[T any](ctx Context, invocationID string) Future[Maybe[T]] {
+	return output[T](ctx, wire.InvocationTarget{Kind: wire.TargetInvocationID, InvocationID: invocationID}, JSON)
+}
+
+// AttachIdempotent returns the future of the result of the invocation of
+// service/handler (with key for objects, "" for services) made with
+// idempotency key idempotencyKey.
+func AttachIdempotent[T any](ctx Context, service, key, handler, idempotencyKey string) Future[T] {
+	return attach[T](ctx, idempotentTarget(service, key, handler, idempotencyKey), JSON)
+}
+
+func idempotentTarget(service, key, handler, idempotencyKey string) wire.InvocationTarget {
+	t := wire.InvocationTarget{Kind: wire.TargetIdempotentRequest, IdempotentRequest: wire.IdempotentRequestTarget{
+		ServiceName: service, HandlerName: handler, IdempotencyKey: idempotencyKey,
+	}}
+	if key != "" {
+		t.IdempotentRequest.ServiceKey = &key
+	}
+	return t
+}
+
+func attach[T any](ctx Context, t wire.InvocationTarget, c Codec) Future[T] {
+	hc := ctx.base()
+	var h replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.Attach(t)
+		return err
+	})
+	if err != nil {
+		return failedFuture[T](hc.inv, err)
+	}
+	return newLeaf(hc.inv, h, valueConv[T](c, "attach"))
+}
+
+func output[T any](ctx Context, t wire.InvocationTarget, c Codec) Future[Maybe[T]] {
+	hc := ctx.base()
+	var h replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.GetInvocationOutput(t)
+		return err
+	})
+	if err != nil {
+		return failedFuture[Maybe[T]](hc.inv, err)
+	}
+	return newLeaf(hc.inv, h, maybeConv[T](c, "get invocation output"))
+}

@@ -1,0 +1,190 @@
+package restate
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/qcodr/restate-sdk-go/internal/invocation"
+	"github.com/qcodr/restate-sdk-go/replay"
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+// TerminalError is a failure that Restate does not retry. Returned from a
+// handler it becomes the invocation's result; returned from a run closure it
+// is journaled as the run's result. Calls, awakeables, promises and signals
+// that failed terminally return a *TerminalError too.
+//
+// Build one with [Terminal] or [TerminalErrorf], or as a literal. Find one in
+// an error chain with errors.As, or test it with [IsTerminal] and
+// [ErrorCode].
+type TerminalError struct {
+	// Code is an HTTP-like status; 0 means 500.
+	Code uint16
+	// Message is the failure's message; empty means the wrapped error's.
+	Message string
+	// Metadata travels with the failure (protocol V6 and newer; on V5 an
+	// invocation that sets it fails with code 573).
+	Metadata map[string]string
+	// Err is the wrapped cause, if any.
+	Err error
+}
+
+func (e *TerminalError) Error() string {
+	return e.message()
+}
+
+func (e *TerminalError) message() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("terminal error %d", e.code())
+}
+
+func (e *TerminalError) code() uint16 {
+	if e.Code == 0 {
+		return 500
+	}
+	return e.Code
+}
+
+// Unwrap returns the wrapped cause.
+func (e *TerminalError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrCancelled) and errors.Is(err, ErrTimeout)
+// match any terminal error with the same code.
+func (e *TerminalError) Is(target error) bool {
+	switch target {
+	case ErrCancelled, ErrTimeout:
+		return e.code() == target.(*TerminalError).Code
+	}
+	return false
+}
+
+// ErrCancelled matches (with errors.Is) the terminal error an await returns
+// when the invocation was cancelled: code 409. Child calls were cancelled
+// too; the handler may still write state and return.
+var ErrCancelled error = &TerminalError{Code: 409, Message: "cancelled"}
+
+// ErrTimeout matches (with errors.Is) the terminal error of a future wrapped
+// by [WithTimeout] whose timer fired first: code 408.
+var ErrTimeout error = &TerminalError{Code: 408, Message: "timeout"}
+
+// Terminal marks err as terminal with code 500: Restate will not retry it.
+// Use a TerminalError literal for another code or metadata.
+func Terminal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *TerminalError
+	if errors.As(err, &te) {
+		return err
+	}
+	return &TerminalError{Err: err}
+}
+
+// TerminalErrorf formats a terminal error with code 500.
+func TerminalErrorf(format string, args ...any) error {
+	return &TerminalError{Err: fmt.Errorf(format, args...)}
+}
+
+// IsTerminal reports whether err is or wraps a *TerminalError.
+func IsTerminal(err error) bool {
+	var te *TerminalError
+	return errors.As(err, &te)
+}
+
+// ErrorCode returns the code of the terminal error in err's chain, 500 for
+// other non-nil errors, and 0 for nil.
+func ErrorCode(err error) uint16 {
+	if err == nil {
+		return 0
+	}
+	var te *TerminalError
+	if errors.As(err, &te) {
+		return te.code()
+	}
+	return 500
+}
+
+type retryAfterError struct {
+	err   error
+	delay time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// RetryAfter marks err as retryable after delay: the runtime waits that long
+// before the next attempt instead of following its retry policy's delay.
+func RetryAfter(err error, delay time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err: err, delay: delay}
+}
+
+type pauseError struct{ err error }
+
+func (e *pauseError) Error() string { return e.err.Error() }
+func (e *pauseError) Unwrap() error { return e.err }
+
+// Pause makes the runtime pause the invocation instead of retrying it, until
+// an operator resumes it (protocol V7; on older versions the attempt fails
+// with code 573).
+func Pause(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &pauseError{err: err}
+}
+
+// ErrMisuse is wrapped by the error of an operation made where it is not
+// allowed: on the handler context from inside a run closure, or from another
+// goroutine while the handler is busy. The journal is left untouched.
+var ErrMisuse = invocation.ErrMisuse
+
+// failureResult converts a terminal error to the protocol's failure.
+func failureResult(te *TerminalError) wire.Result {
+	f := wire.Failure{Code: uint32(te.code()), Message: te.message()}
+	for _, k := range slices.Sorted(maps.Keys(te.Metadata)) {
+		f.Metadata = append(f.Metadata, wire.FailureMetadata{Key: k, Value: te.Metadata[k]})
+	}
+	return wire.Result{Kind: wire.ResultFailure, Failure: f}
+}
+
+// terminalFromFailure converts a journaled failure back to a terminal error.
+func terminalFromFailure(f wire.Failure) *TerminalError {
+	te := &TerminalError{Code: uint16(f.Code), Message: f.Message}
+	if len(f.Metadata) > 0 {
+		te.Metadata = make(map[string]string, len(f.Metadata))
+		for _, m := range f.Metadata {
+			te.Metadata[m.Key] = m.Value
+		}
+	}
+	return te
+}
+
+// classify turns a handler's error into the attempt's outcome: a terminal
+// failure result, or a retryable *replay.Error.
+func classify(err error) (wire.Result, *replay.Error) {
+	var te *TerminalError
+	if errors.As(err, &te) {
+		return failureResult(te), nil
+	}
+	re := &replay.Error{Code: replay.CodeInternal, Message: err.Error()}
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		re.NextRetryDelay = ra.delay
+	}
+	var pe *pauseError
+	if errors.As(err, &pe) {
+		re.Behavior = wire.BehaviorPause
+	}
+	return wire.Result{}, re
+}

@@ -1,0 +1,307 @@
+package restate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/qcodr/restate-sdk-go/internal/invocation"
+	"github.com/qcodr/restate-sdk-go/replay"
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+// Future is the pending result of a durable operation. It is a small value:
+// copies share the same result. Await blocks until the result is known;
+// awaiting again returns the same result without another round trip.
+// Futures can be stored, passed around and combined with [Select], [All],
+// [Any], [Race], [AllSettled], [AsCompleted], [WithTimeout] and [Map].
+//
+// The zero Future is invalid: awaiting it returns an error.
+type Future[T any] struct {
+	f *future[T]
+}
+
+// Selectable is implemented by every future, whatever its result type: it is
+// what [Select], [AllSettled] and [AsCompleted] take. It cannot be
+// implemented outside this package.
+type Selectable interface {
+	node() node
+}
+
+// node is the untyped view of a future used to build await trees.
+type node interface {
+	owner() *invocation.Invocation
+	// appendTo adds the future's pending part to parent, unless its result
+	// is already known.
+	appendTo(parent *replay.Future)
+	// state evaluates the future against the engine, without applying
+	// notifications. Called with the engine locked.
+	state(m *replay.Machine) replay.FutureState
+	// finish caches the result once state is not Pending. Called with the
+	// engine locked.
+	finish(m *replay.Machine)
+}
+
+type future[T any] struct {
+	inv  *invocation.Invocation
+	done bool
+	val  T
+	err  error
+
+	// A leaf waits for one engine handle and converts its result.
+	leaf   bool
+	handle replay.Handle
+	conv   func(wire.Result) (T, error)
+
+	// A derived future combines children.
+	comb     wire.CombinatorType
+	children []node
+	combine  func(m *replay.Machine) (T, error)
+}
+
+// Await blocks until the future's result is known and returns it. If the
+// invocation is cancelled while waiting, it returns a terminal error that
+// matches [ErrCancelled]; awaiting again waits for the result again.
+func (f Future[T]) Await() (T, error) {
+	p := f.f
+	if p == nil {
+		var zero T
+		return zero, errors.New("restate: Await on a zero Future")
+	}
+	if p.done {
+		return p.val, p.err
+	}
+	if err := awaitNode(p); err != nil {
+		var zero T
+		return zero, err
+	}
+	return p.val, p.err
+}
+
+// awaitNode waits until n resolves and caches its result, or returns the
+// cancellation or misuse error of the wait.
+func awaitNode(n node) error {
+	var tree replay.Future
+	n.appendTo(&tree)
+	if len(tree.Handles) == 0 && len(tree.Children) == 1 {
+		tree = tree.Children[0]
+	} else {
+		tree.Combinator = wire.CombinatorFirstCompleted
+	}
+	status, err := n.owner().Await(tree, func(m *replay.Machine) bool {
+		if n.state(m) == replay.Pending {
+			return false
+		}
+		n.finish(m)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if status == replay.StatusCancelled {
+		return cancelledError()
+	}
+	return nil
+}
+
+func cancelledError() error { return &TerminalError{Code: 409, Message: "cancelled"} }
+
+// Done reports whether the result is known without waiting: it was awaited
+// already, or the journal already holds it.
+func (f Future[T]) Done() bool {
+	p := f.f
+	if p == nil || p.done {
+		return p != nil
+	}
+	done := false
+	_ = p.inv.Do(func(m *replay.Machine) error {
+		done = p.state(m) != replay.Pending
+		return nil
+	})
+	return done
+}
+
+func (f Future[T]) node() node { return f.f }
+
+func (p *future[T]) owner() *invocation.Invocation { return p.inv }
+
+func (p *future[T]) appendTo(parent *replay.Future) {
+	if p.done {
+		return
+	}
+	if p.leaf {
+		parent.Handles = append(parent.Handles, p.handle)
+		return
+	}
+	sub := replay.Future{Combinator: p.comb}
+	for _, c := range p.children {
+		c.appendTo(&sub)
+	}
+	if len(sub.Handles) == 0 && len(sub.Children) == 0 {
+		return
+	}
+	parent.Children = append(parent.Children, sub)
+}
+
+func (p *future[T]) state(m *replay.Machine) replay.FutureState {
+	if p.done {
+		if p.err != nil {
+			return replay.Failed
+		}
+		return replay.Succeeded
+	}
+	if p.leaf {
+		r, ok := m.Peek(p.handle)
+		switch {
+		case !ok:
+			return replay.Pending
+		case r.Kind == wire.ResultFailure:
+			return replay.Failed
+		}
+		return replay.Succeeded
+	}
+	return combinedState(p.comb, p.children, m)
+}
+
+func (p *future[T]) finish(m *replay.Machine) {
+	if p.done || p.state(m) == replay.Pending {
+		return
+	}
+	if p.leaf {
+		r, _ := m.Take(p.handle)
+		p.val, p.err = p.conv(r)
+	} else {
+		p.val, p.err = p.combine(m)
+	}
+	p.done = true
+}
+
+// combinedState evaluates a combinator over children, in child order.
+func combinedState(comb wire.CombinatorType, children []node, m *replay.Machine) replay.FutureState {
+	pending := 0
+	for _, c := range children {
+		s := c.state(m)
+		switch comb {
+		case wire.CombinatorAllSucceededOrFirstFailed:
+			if s == replay.Failed {
+				return replay.Failed
+			}
+		case wire.CombinatorFirstSucceededOrAllFailed:
+			if s == replay.Succeeded {
+				return replay.Succeeded
+			}
+		case wire.CombinatorAllCompleted:
+		default: // first completed
+			if s != replay.Pending {
+				return s
+			}
+		}
+		if s == replay.Pending {
+			pending++
+		}
+	}
+	if pending > 0 {
+		return replay.Pending
+	}
+	switch comb {
+	case wire.CombinatorAllCompleted, wire.CombinatorAllSucceededOrFirstFailed:
+		return replay.Succeeded
+	case wire.CombinatorFirstSucceededOrAllFailed:
+		return replay.Failed
+	}
+	return replay.Pending
+}
+
+// newLeaf returns the future of one engine handle.
+func newLeaf[T any](inv *invocation.Invocation, h replay.Handle, conv func(wire.Result) (T, error)) Future[T] {
+	return Future[T]{&future[T]{inv: inv, leaf: true, handle: h, conv: conv}}
+}
+
+// failedFuture returns a future that is already resolved with err.
+func failedFuture[T any](inv *invocation.Invocation, err error) Future[T] {
+	return Future[T]{&future[T]{inv: inv, done: true, err: err}}
+}
+
+// resolvedFuture returns a future that is already resolved with v.
+func resolvedFuture[T any](inv *invocation.Invocation, v T) Future[T] {
+	return Future[T]{&future[T]{inv: inv, done: true, val: v}}
+}
+
+// valueConv converts a value-or-failure result, decoding values with c.
+func valueConv[T any](c Codec, what string) func(wire.Result) (T, error) {
+	return func(r wire.Result) (T, error) {
+		var zero T
+		switch r.Kind {
+		case wire.ResultFailure:
+			return zero, terminalFromFailure(r.Failure)
+		case wire.ResultVoid:
+			return zero, nil
+		case wire.ResultValue:
+			v, err := decode[T](c, r.Value)
+			if err != nil {
+				return zero, &TerminalError{Code: 500, Message: fmt.Sprintf("restate: cannot decode the result of %s into %T: %v", what, zero, err), Err: err}
+			}
+			return v, nil
+		}
+		return zero, fmt.Errorf("restate: unexpected %s result for %s", r.Kind, what)
+	}
+}
+
+func voidConv(r wire.Result) (Void, error) {
+	if r.Kind == wire.ResultFailure {
+		return Void{}, terminalFromFailure(r.Failure)
+	}
+	return Void{}, nil
+}
+
+func invocationIDConv(r wire.Result) (string, error) {
+	switch r.Kind {
+	case wire.ResultInvocationID:
+		return r.InvocationID, nil
+	case wire.ResultFailure:
+		return "", terminalFromFailure(r.Failure)
+	}
+	return "", fmt.Errorf("restate: unexpected %s result for an invocation id", r.Kind)
+}
+
+// Maybe is a value that may be absent: the result of peeking a promise or
+// reading the output of an invocation that may not have completed.
+type Maybe[T any] struct {
+	Value T
+	// Ok is false when there is no value yet.
+	Ok bool
+}
+
+func maybeConv[T any](c Codec, what string) func(wire.Result) (Maybe[T], error) {
+	inner := valueConv[T](c, what)
+	return func(r wire.Result) (Maybe[T], error) {
+		if r.Kind == wire.ResultVoid {
+			return Maybe[T]{}, nil
+		}
+		v, err := inner(r)
+		if err != nil {
+			return Maybe[T]{}, err
+		}
+		return Maybe[T]{Value: v, Ok: true}, nil
+	}
+}
+
+// CallFuture is the future of a request-response call: its result, and the
+// callee's invocation id.
+type CallFuture[T any] struct {
+	Future[T]
+	id Future[string]
+}
+
+// InvocationID returns the callee's invocation id, waiting for the runtime
+// to assign it if needed.
+func (c CallFuture[T]) InvocationID() (string, error) { return c.id.Await() }
+
+// Invocation is the handle of an invocation started with a one-way call
+// (Send): its invocation id.
+type Invocation struct {
+	id Future[string]
+}
+
+// ID returns the invocation id, waiting for the runtime to assign it if
+// needed.
+func (i Invocation) ID() (string, error) { return i.id.Await() }

@@ -1,0 +1,168 @@
+package endpoint
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/qcodr/restate-sdk-go/internal/invocation"
+	"github.com/qcodr/restate-sdk-go/replay"
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+// Config configures an Endpoint.
+type Config struct {
+	Mode          ProtocolMode
+	IdentityKeys  []string
+	Logger        *slog.Logger
+	ServerHeader  string
+	MaxFrameBytes uint32 // 0 = wire.DefaultMaxFrameLength
+	// MaxBodyBytes bounds request/response bodies read whole; 0 = 32 MiB
+	// plus headroom.
+	MaxBodyBytes int64
+	Replay       replay.Options
+}
+
+// Endpoint is a set of services with their serving configuration.
+type Endpoint struct {
+	Config
+	Services []*Service
+	byName   map[string]*Service
+	Verifier *Verifier
+}
+
+// New validates the services and the configuration.
+func New(services []*Service, cfg Config) (*Endpoint, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = BidiStream
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ServerHeader == "" {
+		cfg.ServerHeader = "restate-sdk-go-qcodr/0.1.0"
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 33 << 20
+	}
+	cfg.Replay.MaxFrameLength = cfg.MaxFrameBytes
+	e := &Endpoint{Config: cfg, byName: map[string]*Service{}}
+	for _, s := range services {
+		if s == nil {
+			return nil, fmt.Errorf("restate: nil service")
+		}
+		if _, dup := e.byName[s.Name]; dup {
+			return nil, fmt.Errorf("restate: duplicate service %q", s.Name)
+		}
+		e.byName[s.Name] = s
+		e.Services = append(e.Services, s)
+	}
+	v, err := NewVerifier(cfg.IdentityKeys)
+	if err != nil {
+		return nil, err
+	}
+	e.Verifier = v
+	return e, nil
+}
+
+// Route kinds.
+const (
+	RouteNotFound = iota
+	RouteDiscover
+	RouteInvoke
+	RouteHealth
+)
+
+// Route classifies a request path. The path may carry a mount prefix: only
+// its trailing /discover, /health or /invoke/{service}/{handler} counts. It
+// returns the normalised path (used as the identity token's audience) and,
+// for invocations, the service and handler names.
+func Route(path string) (kind int, normalized, service, handler string) {
+	path = strings.TrimSuffix(path, "/")
+	if i := strings.LastIndex(path, "/invoke/"); i >= 0 {
+		rest := path[i+len("/invoke/"):]
+		svc, h, ok := strings.Cut(rest, "/")
+		if !ok || svc == "" || h == "" || strings.Contains(h, "/") {
+			return RouteNotFound, path, "", ""
+		}
+		return RouteInvoke, path[i:], svc, h
+	}
+	switch {
+	case path == "/discover" || strings.HasSuffix(path, "/discover"):
+		return RouteDiscover, "/discover", "", ""
+	case path == "/health" || strings.HasSuffix(path, "/health"):
+		return RouteHealth, "/health", "", ""
+	}
+	return RouteNotFound, path, "", ""
+}
+
+// Lookup returns the handler service/handler, or an error naming what is
+// missing.
+func (e *Endpoint) Lookup(service, handler string) (*Service, *Handler, error) {
+	s := e.byName[service]
+	if s == nil {
+		return nil, nil, fmt.Errorf("service %q not found", service)
+	}
+	h := s.Handler(handler)
+	if h == nil {
+		return nil, nil, fmt.Errorf("handler %q not found in service %q", handler, service)
+	}
+	return s, h, nil
+}
+
+// Discover renders the manifest for an Accept header. It returns the HTTP
+// status, content type and body.
+func (e *Endpoint) Discover(accept string, mode ProtocolMode) (int, string, []byte) {
+	if accept == "" {
+		return 415, "text/plain", []byte("missing accept header")
+	}
+	v := NegotiateManifest(accept)
+	if v == 0 {
+		return 415, "text/plain", []byte(fmt.Sprintf("unsupported manifest versions %q; this SDK supports v%d to v%d", accept, MinManifestVersion, MaxManifestVersion))
+	}
+	body, err := Manifest(e.Services, mode, v)
+	if err != nil {
+		return 500, "text/plain", []byte(err.Error())
+	}
+	return 200, ManifestContentType(v), body
+}
+
+// NewMachine returns an engine for one attempt.
+func (e *Endpoint) NewMachine(v wire.Version) *replay.Machine {
+	return replay.New(v, e.Replay)
+}
+
+// RunBuffered runs one attempt whose whole request body is known (request/
+// response mode, Lambda): it feeds body, closes the input, runs the handler
+// to its end or suspension and returns every output frame.
+func (e *Endpoint) RunBuffered(ctx context.Context, h *Handler, v wire.Version, body []byte, attempt Attempt) []byte {
+	m := e.NewMachine(v)
+	if err := m.FeedBytes(body); err != nil || !m.Ready() {
+		_ = m.CloseInput()
+		return append([]byte(nil), m.TakeOutput()...)
+	}
+	_ = m.CloseInput()
+	var out []byte
+	inv := invocation.New(ctx, m, func(frames []byte) error {
+		out = append(out, frames...)
+		return nil
+	})
+	attempt.apply(inv, e.Logger)
+	inv.Start(h.Invoke)
+	<-inv.Done()
+	return out
+}
+
+// Attempt carries transport information into the invocation.
+type Attempt struct {
+	TraceParent, TraceState string
+}
+
+func (a Attempt) apply(inv *invocation.Invocation, l *slog.Logger) {
+	inv.TraceParent, inv.TraceState, inv.Logger = a.TraceParent, a.TraceState, l
+}
+
+// Prepare configures a streaming invocation with the attempt's transport
+// information.
+func (e *Endpoint) Prepare(inv *invocation.Invocation, a Attempt) { a.apply(inv, e.Logger) }

@@ -1,0 +1,348 @@
+// Package invocation runs one handler attempt against a replay engine: it
+// owns the handler goroutine, serialises the handler's operations with the
+// transport's input, executes run closures, waits for notifications on an
+// open stream and stops the handler when the attempt suspends or fails.
+//
+// The transport creates a [replay.Machine], feeds it until it is ready,
+// wraps it with [New], calls [Invocation.Start] and keeps feeding input with
+// [Invocation.Feed] and [Invocation.CloseInput] until [Invocation.Done] is
+// closed. The typed API in package restate performs the handler's
+// operations through [Invocation.Do] and [Invocation.Await].
+package invocation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qcodr/restate-sdk-go/replay"
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+// HandlerFunc is a handler erased to bytes: it receives the invocation and
+// its input, and returns the output (a value or a terminal failure) or a
+// retryable *replay.Error.
+type HandlerFunc func(inv *Invocation, in replay.Input) (wire.Result, error)
+
+// RunFunc executes a run closure and reports its outcome and retry policy.
+// The context is cancelled when the invocation is cancelled or the
+// transport goes away.
+type RunFunc func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy)
+
+// Output receives the engine's frames. The invocation calls it with its lock
+// held, from the handler goroutine (or from Fail), never concurrently.
+type Output func(frames []byte) error
+
+// ErrMisuse is wrapped by the errors of operations made from the wrong place:
+// inside a run closure, or from a goroutine other than the handler's while
+// the handler is busy.
+var ErrMisuse = errors.New("restate: context misuse")
+
+// Invocation is one running attempt.
+type Invocation struct {
+	mu     sync.Mutex
+	m      *replay.Machine
+	out    Output
+	ctx    context.Context
+	wake   chan struct{}
+	done   chan struct{}
+	runs   map[replay.Handle]RunFunc
+	cancel context.CancelFunc // cancels the executing run closure
+
+	busy     atomic.Bool // an operation is in progress
+	inRun    atomic.Bool // a run closure is executing
+	detached bool        // the transport stopped accepting output
+	writeErr error
+
+	// TraceParent and TraceState are the W3C trace context of the attempt,
+	// from the transport's request headers.
+	TraceParent, TraceState string
+	// Logger is the base logger of the handler's replay-aware logger; nil
+	// means slog.Default().
+	Logger *slog.Logger
+}
+
+// New wraps a machine that is ready to run the handler. ctx is the
+// transport's context: when it ends, waits stop and the handler exits.
+func New(ctx context.Context, m *replay.Machine, out Output) *Invocation {
+	return &Invocation{
+		m:    m,
+		out:  out,
+		ctx:  ctx,
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+}
+
+// Context returns the transport's context.
+func (inv *Invocation) Context() context.Context { return inv.ctx }
+
+// Done is closed when the handler goroutine has exited.
+func (inv *Invocation) Done() <-chan struct{} { return inv.done }
+
+// Feed gives the engine a chunk of the request body and wakes a waiting
+// handler.
+func (inv *Invocation) Feed(p []byte) error {
+	inv.mu.Lock()
+	err := inv.m.FeedBytes(p)
+	cancel := inv.cancel
+	if cancel != nil && !inv.m.CancelRequested() {
+		cancel = nil
+	}
+	inv.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	inv.signal()
+	return err
+}
+
+// CloseInput tells the engine the request body ended and wakes a waiting
+// handler, which then suspends if it still waits.
+func (inv *Invocation) CloseInput() {
+	inv.mu.Lock()
+	_ = inv.m.CloseInput()
+	inv.mu.Unlock()
+	inv.signal()
+}
+
+func (inv *Invocation) signal() {
+	select {
+	case inv.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Detach stops all further output: the transport can no longer write (it
+// returned, or the peer is gone). The handler goroutine keeps running until
+// its next operation, which ends it.
+func (inv *Invocation) Detach() {
+	inv.mu.Lock()
+	inv.detached = true
+	inv.mu.Unlock()
+	inv.signal()
+}
+
+// WriteErr returns the first error the output returned, if any.
+func (inv *Invocation) WriteErr() error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.writeErr
+}
+
+func (inv *Invocation) flushLocked() {
+	if !inv.m.HasOutput() {
+		return
+	}
+	b := inv.m.TakeOutput()
+	if inv.detached || inv.writeErr != nil {
+		return
+	}
+	if err := inv.out(b); err != nil {
+		inv.writeErr = err
+	}
+}
+
+// Start runs h in a new goroutine owned by the invocation.
+func (inv *Invocation) Start(h HandlerFunc) {
+	go inv.run(h)
+}
+
+func (inv *Invocation) run(h HandlerFunc) {
+	returned := false
+	defer func() {
+		if !returned {
+			// Either the handler panicked, or an operation ended it with
+			// runtime.Goexit after the attempt closed. A panic in user code
+			// must never take the process down: it becomes a retryable
+			// failure, because the next attempt may well succeed.
+			if r := recover(); r != nil {
+				inv.mu.Lock()
+				_ = inv.m.Fail(&replay.Error{
+					Code:       replay.CodeInternal,
+					Message:    fmt.Sprintf("panic in handler: %v", r),
+					Stacktrace: string(debug.Stack()),
+				})
+				inv.flushLocked()
+				inv.mu.Unlock()
+			}
+		}
+		close(inv.done)
+	}()
+	in := inv.input()
+	res, err := h(inv, in)
+
+	inv.busy.Store(true)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if err != nil {
+		var re *replay.Error
+		if !errors.As(err, &re) {
+			re = &replay.Error{Code: replay.CodeInternal, Message: err.Error()}
+		}
+		_ = inv.m.Fail(re)
+	} else if inv.m.Output(res) == nil {
+		_ = inv.m.End()
+	}
+	inv.flushLocked()
+	returned = true
+}
+
+func (inv *Invocation) input() replay.Input {
+	inv.busy.Store(true)
+	defer inv.busy.Store(false)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	in, err := inv.m.Input()
+	if err != nil {
+		inv.exitLocked()
+	}
+	return in
+}
+
+// exitLocked flushes the output and ends the handler goroutine. The caller
+// holds the lock and releases it in a deferred call, which runtime.Goexit
+// runs.
+func (inv *Invocation) exitLocked() {
+	inv.flushLocked()
+	runtime.Goexit()
+}
+
+func (inv *Invocation) enter() error {
+	if inv.inRun.Load() {
+		return fmt.Errorf("%w: the handler context was used inside a run closure; use only the run's own context there, and do durable operations outside the closure", ErrMisuse)
+	}
+	if !inv.busy.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: the handler context was used from two goroutines at once; a handler's durable operations must happen on its own goroutine, in a deterministic order", ErrMisuse)
+	}
+	return nil
+}
+
+func (inv *Invocation) leave() { inv.busy.Store(false) }
+
+// Do runs fn with the engine locked. When fn's error closed the attempt
+// (suspension, or a failure the engine wrote as ErrorMessage), Do flushes the
+// output and ends the handler goroutine: user code never continues after
+// the attempt is over.
+func (inv *Invocation) Do(fn func(m *replay.Machine) error) error {
+	if err := inv.enter(); err != nil {
+		return err
+	}
+	defer inv.leave()
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.detached || inv.m.Closed() {
+		inv.exitLocked()
+	}
+	err := fn(inv.m)
+	if inv.m.Closed() {
+		inv.exitLocked()
+	}
+	return err
+}
+
+// RegisterRun remembers the closure of a run that needs execution.
+func (inv *Invocation) RegisterRun(h replay.Handle, fn RunFunc) {
+	if inv.runs == nil {
+		inv.runs = make(map[replay.Handle]RunFunc)
+	}
+	inv.runs[h] = fn
+}
+
+// Replaying reports whether the engine is replaying journaled commands.
+func (inv *Invocation) Replaying() bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.m.Replaying()
+}
+
+// Await blocks until resolved reports true (StatusReady) or the invocation
+// was cancelled (StatusCancelled), asking the engine to make progress on f,
+// executing run closures and waiting for input as the engine asks. resolved
+// runs with the engine locked, before each engine await and after it
+// reports progress; it should cache the results it reads. When the attempt
+// suspends or fails, the handler goroutine ends.
+func (inv *Invocation) Await(f replay.Future, resolved func(m *replay.Machine) bool) (replay.Status, error) {
+	if err := inv.enter(); err != nil {
+		return 0, err
+	}
+	defer inv.leave()
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	for {
+		if inv.detached || inv.m.Closed() {
+			inv.exitLocked()
+		}
+		if resolved(inv.m) {
+			return replay.StatusReady, nil
+		}
+		if len(f.Handles) == 0 && len(f.Children) == 0 {
+			return 0, errors.New("restate: awaiting a future that cannot complete")
+		}
+		res, err := inv.m.Await(f)
+		if err != nil {
+			inv.exitLocked()
+		}
+		switch res.Status {
+		case replay.StatusCancelled:
+			return res.Status, nil
+		case replay.StatusExecuteRun:
+			inv.executeRunLocked(res.Run)
+		case replay.StatusNeedInput, replay.StatusWaitingRun:
+			inv.flushLocked()
+			inv.mu.Unlock()
+			select {
+			case <-inv.wake:
+			case <-inv.ctx.Done():
+				inv.mu.Lock()
+				inv.detached = true
+				inv.exitLocked()
+			}
+			inv.mu.Lock()
+		}
+	}
+}
+
+func (inv *Invocation) executeRunLocked(h replay.Handle) {
+	fn := inv.runs[h]
+	delete(inv.runs, h)
+	if fn == nil {
+		_ = inv.m.Fail(&replay.Error{Code: replay.CodeInternal, Message: "run closure not registered"})
+		inv.exitLocked()
+	}
+	runCtx, cancel := context.WithCancel(inv.ctx)
+	inv.cancel = cancel
+	inv.inRun.Store(true)
+	inv.mu.Unlock()
+
+	start := time.Now()
+	out, policy := safeRun(fn, runCtx)
+	out.Duration = time.Since(start)
+
+	inv.mu.Lock()
+	inv.inRun.Store(false)
+	inv.cancel = nil
+	cancel()
+	if err := inv.m.ProposeRun(h, out, policy); err != nil || inv.m.Closed() {
+		inv.exitLocked()
+	}
+}
+
+func safeRun(fn RunFunc, ctx context.Context) (out replay.RunOutcome, policy replay.RetryPolicy) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = replay.RunOutcome{Retryable: &replay.Error{
+				Code:       replay.CodeInternal,
+				Message:    fmt.Sprintf("panic in run: %v", r),
+				Stacktrace: string(debug.Stack()),
+			}}
+		}
+	}()
+	return fn(ctx)
+}

@@ -1,0 +1,469 @@
+package replay
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+type machineState uint8
+
+const (
+	stateWaitingStart machineState = iota
+	stateWaitingEntries
+	stateReplaying
+	stateProcessing
+	stateClosed
+)
+
+func (s machineState) String() string {
+	switch s {
+	case stateWaitingStart:
+		return "waiting for the start message"
+	case stateWaitingEntries:
+		return "waiting for the replayed journal"
+	case stateReplaying:
+		return "replaying"
+	case stateProcessing:
+		return "processing"
+	}
+	return "closed"
+}
+
+// AwaitingOnPolicy says when a V7 engine sends AwaitingOnMessage hints while
+// it waits for input on an open stream.
+type AwaitingOnPolicy uint8
+
+// The AwaitingOnMessage policies.
+const (
+	// AwaitingOnUnlessRunning sends the hint unless a run is executing (default).
+	AwaitingOnUnlessRunning AwaitingOnPolicy = iota
+	AwaitingOnAlways
+	AwaitingOnNever
+)
+
+// Options tune the engine. The zero value is the default behaviour, which
+// matches the reference core's defaults.
+type Options struct {
+	// DisableImplicitCancellation turns off the built-in handling of the
+	// cancel signal: by default every await also waits for it, and when it
+	// arrives the engine cancels the invocation's child calls and the await
+	// fails with code 409.
+	DisableImplicitCancellation bool
+	// CancelOneWayCalls also cancels invocations started with one-way calls
+	// when the invocation is cancelled (off by default).
+	CancelOneWayCalls bool
+	// AwaitingOn is the V7 AwaitingOnMessage policy.
+	AwaitingOn AwaitingOnPolicy
+	// JournalMismatchBehavior is the V7 error behaviour of journal
+	// mismatches (570). On V5/V6 it is always retry.
+	JournalMismatchBehavior wire.ErrorBehavior
+	// MaxFrameLength bounds frames fed with FeedBytes; 0 means
+	// wire.DefaultMaxFrameLength.
+	MaxFrameLength uint32
+}
+
+// Handle refers to one awaitable notification of the invocation (a
+// completion, an awakeable, a named signal). Handles are engine-internal and
+// never appear on the wire.
+type Handle uint32
+
+// CancelHandle is the handle of the built-in cancel signal.
+const CancelHandle Handle = 0
+
+type stateValue struct {
+	value   []byte
+	present bool
+}
+
+type runInfo struct {
+	commandIndex uint32
+	name         string
+	executing    bool
+}
+
+type trackedCall struct {
+	handle       Handle // invocation id notification
+	invocationID string
+}
+
+// Machine is the journal and replay state machine of one invocation attempt.
+// It is not safe for concurrent use; the caller serialises all calls.
+type Machine struct {
+	version wire.Version
+	opts    Options
+	state   machineState
+	err     error // terminal error once closed by failure or suspension
+
+	start        wire.StartMessage
+	seed         uint64
+	receivedJrnl uint32
+	inputClosed  bool
+
+	journal     []wire.Message // replayed commands not consumed yet, from head
+	journalHead int
+	queue       []wire.Notification // notifications not applied yet, from head
+	queueHead   int
+	ready       map[wire.NotificationID]wire.Result
+
+	handles          []wire.NotificationID // Handle -> notification id
+	nextCompletionID uint32
+	nextSignalID     uint32
+	commandIndex     int64
+
+	processingFirstEntry bool
+	runs                 map[Handle]*runInfo
+	proposedRuns         map[uint32]wire.Result // V7: proposals awaiting their ack
+	tracked              []trackedCall
+
+	eager        map[string]stateValue
+	partialState bool
+
+	dec *wire.Decoder
+	out []byte
+	ack bool // output holds a frame the transport must flush now
+}
+
+// New returns an engine for an attempt that negotiated version v.
+func New(v wire.Version, opts Options) *Machine {
+	return &Machine{
+		version:          v,
+		opts:             opts,
+		ready:            make(map[wire.NotificationID]wire.Result),
+		handles:          []wire.NotificationID{wire.SignalID(wire.SignalCancel)},
+		nextCompletionID: 1,
+		nextSignalID:     17,
+		commandIndex:     -1,
+		runs:             make(map[Handle]*runInfo),
+	}
+}
+
+// Version returns the negotiated protocol version.
+func (m *Machine) Version() wire.Version { return m.version }
+
+// Ready reports whether the start message and the whole replayed journal
+// arrived, so the handler can run.
+func (m *Machine) Ready() bool {
+	return m.state == stateReplaying || m.state == stateProcessing
+}
+
+// Replaying reports whether the handler is re-issuing journaled commands.
+// User-visible side effects such as logs should be dropped while it is true.
+func (m *Machine) Replaying() bool { return m.state == stateReplaying }
+
+// Closed reports whether the attempt is over (ended, suspended or failed).
+func (m *Machine) Closed() bool { return m.state == stateClosed }
+
+// Err returns the error that closed the attempt: ErrSuspended, an *Error, or
+// ErrClosed after a normal end. It is nil while the attempt is open.
+func (m *Machine) Err() error { return m.err }
+
+// CommandIndex returns the index of the last command replayed or written
+// (the input command is 0; -1 before the input was taken).
+func (m *Machine) CommandIndex() int64 { return m.commandIndex }
+
+// TakeOutput returns the frames written since the last call. The returned
+// slice is valid until the next call of any Machine method.
+func (m *Machine) TakeOutput() []byte {
+	b := m.out
+	m.out = m.out[:0]
+	m.ack = false
+	return b
+}
+
+// HasOutput reports whether frames are waiting in the output.
+func (m *Machine) HasOutput() bool { return len(m.out) > 0 }
+
+// InputClosed reports whether CloseInput was called.
+func (m *Machine) InputClosed() bool { return m.inputClosed }
+
+func (m *Machine) write(msg wire.Message) {
+	m.out = wire.AppendFrame(m.out, msg, 0)
+}
+
+// fail closes the attempt with err (an *Error), writing an ErrorMessage
+// unless the attempt was already closed. It returns err.
+func (m *Machine) fail(e *Error) error {
+	if m.state == stateClosed {
+		if m.err != nil {
+			return m.err
+		}
+		return e
+	}
+	if e.Code == CodeJournalMismatch {
+		if m.version >= wire.V7 {
+			e.Behavior = m.opts.JournalMismatchBehavior
+		} else {
+			e.Behavior = wire.BehaviorRetry
+		}
+	}
+	m.write(e.message())
+	m.state = stateClosed
+	m.err = e
+	return e
+}
+
+// Fail ends the attempt with a retryable failure (or, on V7, with the
+// failure's behaviour), writing an ErrorMessage. Asking for a behaviour other
+// than retry on V5/V6 fails with code 573 instead.
+func (m *Machine) Fail(e *Error) error {
+	if m.state == stateClosed {
+		return m.closedErr()
+	}
+	if e.Behavior != wire.BehaviorRetry && m.version < wire.V7 {
+		return m.fail(unsupported("pausing or failing an invocation from the SDK", m.version, wire.V7))
+	}
+	return m.fail(e)
+}
+
+func (m *Machine) closedErr() error {
+	if m.err != nil {
+		return m.err
+	}
+	return ErrClosed
+}
+
+// ---------------------------------------------------------------------------
+// Input side
+
+// FeedBytes decodes frames from a chunk of the request body and feeds them.
+// Chunks may split frames anywhere. It returns the error that closed the
+// attempt, if feeding caused one.
+func (m *Machine) FeedBytes(p []byte) error {
+	if m.dec == nil {
+		m.dec = wire.NewDecoder(m.opts.MaxFrameLength)
+	}
+	m.dec.Write(p)
+	for {
+		f, ok, err := m.dec.Next()
+		if err != nil {
+			return m.feedError(protocolViolation("malformed frame from the runtime: %v", err))
+		}
+		if !ok {
+			return nil
+		}
+		if err := m.FeedFrame(f); err != nil {
+			return err
+		}
+	}
+}
+
+// FeedFrame decodes one frame and feeds it.
+func (m *Machine) FeedFrame(f wire.Frame) error {
+	msg, err := f.Decode()
+	if err != nil {
+		var unknown *wire.UnknownTypeError
+		if errors.As(err, &unknown) {
+			return m.feedError(protocolViolation("unexpected message type %s from the runtime", f.Header.Type))
+		}
+		return m.feedError(protocolViolation("malformed %s from the runtime: %v", f.Header.Type, err))
+	}
+	if f.Header.Type == wire.TypeProposeRunCompletionAck && m.version < wire.V7 {
+		return m.feedError(protocolViolation("ProposeRunCompletionAckMessage is not part of protocol %s", m.version))
+	}
+	return m.Feed(msg)
+}
+
+func (m *Machine) feedError(e *Error) error {
+	if m.state == stateClosed {
+		return nil // nothing more is read after the attempt ended
+	}
+	return m.fail(e)
+}
+
+// Feed applies one message received from the runtime.
+func (m *Machine) Feed(msg wire.Message) error {
+	if m.state == stateClosed {
+		return nil // late messages after the end of the attempt are ignored
+	}
+	switch msg := msg.(type) {
+	case *wire.StartMessage:
+		if m.state != stateWaitingStart {
+			return m.fail(protocolViolation("received a second StartMessage"))
+		}
+		return m.onStart(msg)
+	case *wire.Notification:
+		if m.state == stateWaitingStart {
+			return m.fail(protocolViolation("received %s before the StartMessage", msg.MessageType))
+		}
+		if msg.ID.Kind == wire.IDNone || msg.Result.Kind == wire.ResultNone {
+			return m.fail(protocolViolation("%s without id or result", msg.MessageType))
+		}
+		m.queue = append(m.queue, *msg)
+		m.countJournalEntry()
+		return nil
+	case *wire.ProposeRunCompletionAckMessage:
+		if m.state != stateProcessing {
+			return m.fail(protocolViolation("received ProposeRunCompletionAckMessage while %s", m.state))
+		}
+		res, ok := m.proposedRuns[msg.CompletionID]
+		if !ok {
+			return m.fail(protocolViolation("ProposeRunCompletionAckMessage for completion %d, which has no pending proposal", msg.CompletionID))
+		}
+		delete(m.proposedRuns, msg.CompletionID)
+		m.queue = append(m.queue, wire.Notification{
+			MessageType: wire.TypeRunCompletion,
+			ID:          wire.CompletionID(msg.CompletionID),
+			Result:      res,
+		})
+		return nil
+	case *wire.CommandAckMessage:
+		return nil // never requested; harmless
+	}
+	t := msg.Type()
+	if t.IsCommand() {
+		if m.state != stateWaitingEntries {
+			return m.fail(protocolViolation("received %s after the replayed journal; commands are only expected while replaying entries", t))
+		}
+		m.journal = append(m.journal, msg)
+		m.countJournalEntry()
+		return nil
+	}
+	return m.fail(protocolViolation("unexpected %s from the runtime", t))
+}
+
+func (m *Machine) countJournalEntry() {
+	if m.state != stateWaitingEntries {
+		return
+	}
+	m.receivedJrnl++
+	if m.receivedJrnl == m.start.KnownEntries {
+		m.state = stateReplaying
+	}
+}
+
+func (m *Machine) onStart(s *wire.StartMessage) error {
+	m.start = *s
+	if m.version < wire.V7 {
+		m.start.Scope, m.start.LimitKey, m.start.IdempotencyKey = nil, nil, nil
+	}
+	if m.version >= wire.V6 {
+		m.seed = s.RandomSeed
+	} else {
+		sum := sha256.Sum256(s.ID)
+		m.seed = binary.BigEndian.Uint64(sum[:8])
+	}
+	m.partialState = s.PartialState
+	m.eager = make(map[string]stateValue, len(s.StateMap))
+	for _, e := range s.StateMap {
+		m.eager[string(e.Key)] = stateValue{value: e.Value, present: true}
+	}
+	if s.KnownEntries == 0 {
+		return m.fail(protocolViolation("StartMessage.known_entries is 0; the journal always holds at least the input command"))
+	}
+	m.state = stateWaitingEntries
+	return nil
+}
+
+// CloseInput tells the engine the request body ended. Before the replayed
+// journal is complete this is a protocol violation; afterwards every await
+// that cannot be resolved from what arrived suspends the invocation.
+func (m *Machine) CloseInput() error {
+	m.inputClosed = true
+	switch m.state {
+	case stateWaitingStart, stateWaitingEntries:
+		return m.fail(protocolViolation("input closed while %s (received %d of %d entries)", m.state, m.receivedJrnl, m.start.KnownEntries))
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// Start information
+
+// Input is what the handler receives: its input bytes and the invocation's
+// identity.
+type Input struct {
+	InvocationID   string // printable id, inv_…
+	ID             []byte // binary id
+	Key            string // object or workflow key; empty for services
+	Headers        []wire.HeaderEntry
+	Value          []byte
+	RandomSeed     uint64
+	Scope          *string // V7
+	LimitKey       *string // V7
+	IdempotencyKey *string // V7
+	// Attempt information from the StartMessage.
+	RetryCountSinceLastStoredEntry uint32
+	DurationSinceLastStoredEntry   uint64 // ms
+}
+
+// Input consumes the journal's input command. It must be the handler's first
+// operation.
+func (m *Machine) Input() (Input, error) {
+	if err := m.checkOpen(); err != nil {
+		return Input{}, err
+	}
+	if m.state != stateReplaying {
+		return Input{}, m.fail(&Error{Code: CodeInternal, Message: "the input was already taken"})
+	}
+	m.commandIndex++
+	head := m.popJournal()
+	in, ok := head.(*wire.InputCommand)
+	if !ok {
+		return Input{}, m.fail(m.mismatch(head, &wire.InputCommand{}, nil))
+	}
+	return Input{
+		InvocationID:                   m.start.DebugID,
+		ID:                             m.start.ID,
+		Key:                            m.start.Key,
+		Headers:                        in.Headers,
+		Value:                          in.Value,
+		RandomSeed:                     m.seed,
+		Scope:                          m.start.Scope,
+		LimitKey:                       m.start.LimitKey,
+		IdempotencyKey:                 m.start.IdempotencyKey,
+		RetryCountSinceLastStoredEntry: m.start.RetryCountSinceLastStoredEntry,
+		DurationSinceLastStoredEntry:   m.start.DurationSinceLastStoredEntry,
+	}, nil
+}
+
+func (m *Machine) checkOpen() error {
+	switch m.state {
+	case stateClosed:
+		return m.closedErr()
+	case stateWaitingStart, stateWaitingEntries:
+		return fmt.Errorf("replay: the handler ran before the journal was replayed (%s)", m.state)
+	}
+	return nil
+}
+
+// popJournal removes the head of the replayed journal and switches to
+// processing when it was the last command.
+func (m *Machine) popJournal() wire.Message {
+	head := m.journal[m.journalHead]
+	m.journal[m.journalHead] = nil
+	m.journalHead++
+	if m.journalHead == len(m.journal) {
+		m.journal, m.journalHead = nil, 0
+		m.state = stateProcessing
+		m.processingFirstEntry = true
+	}
+	return head
+}
+
+func (m *Machine) newHandle(id wire.NotificationID) Handle {
+	m.handles = append(m.handles, id)
+	return Handle(len(m.handles) - 1)
+}
+
+func (m *Machine) nextCompletion() uint32 {
+	c := m.nextCompletionID
+	m.nextCompletionID++
+	return c
+}
+
+// NotificationID returns the notification a handle waits for.
+func (m *Machine) NotificationID(h Handle) wire.NotificationID { return m.handles[h] }
+
+// CancelRequested reports whether the cancel signal arrived (applied or
+// still queued). Transports use it to cancel the context of a run closure
+// that is executing; it does not change what awaits see.
+func (m *Machine) CancelRequested() bool {
+	if m.opts.DisableImplicitCancellation {
+		return false
+	}
+	return m.knownNotification(wire.SignalID(wire.SignalCancel))
+}

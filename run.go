@@ -1,0 +1,370 @@
+package restate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/qcodr/restate-sdk-go/replay"
+	"github.com/qcodr/restate-sdk-go/wire"
+)
+
+// RunOption configures a run: a name, a codec for its result, and its retry
+// policy.
+type RunOption interface {
+	applyRun(*runConfig)
+}
+
+type runConfig struct {
+	name   string
+	codec  Codec
+	policy replay.RetryPolicy
+}
+
+type runOption func(*runConfig)
+
+func (o runOption) applyRun(c *runConfig) { o(c) }
+
+// WithRunCodec sets the codec of the run's result (default JSON).
+func WithRunCodec(c Codec) RunOption { return runOption(func(r *runConfig) { r.codec = c }) }
+
+// WithMaxAttempts makes the run give up after n executions: its last
+// retryable error becomes a terminal error (or pauses the invocation with
+// [WithPauseOnMaxAttempts]). Without a bound, a run retries forever.
+func WithMaxAttempts(n uint32) RunOption {
+	return runOption(func(r *runConfig) { r.policy.MaxAttempts = n })
+}
+
+// WithMaxRetryDuration makes the run give up once it has been retrying for d.
+func WithMaxRetryDuration(d time.Duration) RunOption {
+	return runOption(func(r *runConfig) { r.policy.MaxDuration = d })
+}
+
+// WithRetryInterval sets the delay before the first retry of the run; with
+// a factor above 1 (see [WithRetryFactor]) later delays grow exponentially.
+// Without it the runtime's invocation retry policy decides the delay.
+func WithRetryInterval(d time.Duration) RunOption {
+	return runOption(func(r *runConfig) { r.policy.InitialInterval = d })
+}
+
+// WithRetryFactor sets the exponential backoff factor of the run's retries.
+func WithRetryFactor(f float64) RunOption {
+	return runOption(func(r *runConfig) { r.policy.Factor = f })
+}
+
+// WithMaxRetryInterval caps the delay between retries of the run.
+func WithMaxRetryInterval(d time.Duration) RunOption {
+	return runOption(func(r *runConfig) { r.policy.MaxInterval = d })
+}
+
+// WithPauseOnMaxAttempts pauses the invocation instead of failing the run
+// when its retries are exhausted (protocol V7; older versions fail the
+// attempt with code 573).
+func WithPauseOnMaxAttempts() RunOption {
+	return runOption(func(r *runConfig) { r.policy.OnMax = replay.PauseOnMaxAttempts })
+}
+
+// Run executes fn once and journals its result: on replay it returns the
+// journaled result without executing fn again. A terminal error from fn is
+// journaled as the run's result; any other error is retried according to
+// the run's retry policy (forever by default), and once the policy is
+// exhausted it becomes a terminal error.
+//
+// Each run adds one journal entry, and one round trip to the runtime when
+// not replaying: the result is only returned once Restate stored it.
+func Run[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) (T, error) {
+	return RunAsync(ctx, fn, opts...).Await()
+}
+
+// RunVoid is [Run] for side effects without a result.
+func RunVoid(ctx Context, fn func(RunContext) error, opts ...RunOption) error {
+	_, err := RunAsync(ctx, func(rc RunContext) (Void, error) { return Void{}, fn(rc) }, opts...).Await()
+	return err
+}
+
+// RunAsync journals a run and returns the future of its result. fn executes
+// when the future (or a combinator containing it) is first awaited and the
+// journal does not hold its result yet; it runs on the handler's goroutine.
+func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) Future[T] {
+	hc := ctx.base()
+	cfg := runConfig{codec: JSON}
+	for _, o := range opts {
+		if o != nil {
+			o.applyRun(&cfg)
+		}
+	}
+	if fn == nil {
+		return failedFuture[T](hc.inv, errors.New("restate: Run with a nil function"))
+	}
+	var h replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var (
+			needs bool
+			err   error
+		)
+		h, needs, err = m.Run(cfg.name)
+		if err == nil && needs {
+			hc.inv.RegisterRun(h, func(runCtx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
+				return runOutcome(hc, runCtx, fn, &cfg), cfg.policy
+			})
+		}
+		return err
+	})
+	if err != nil {
+		return failedFuture[T](hc.inv, err)
+	}
+	return newLeaf(hc.inv, h, valueConv[T](cfg.codec, runName(cfg.name)))
+}
+
+func runName(name string) string {
+	if name == "" {
+		return "run"
+	}
+	return fmt.Sprintf("run %q", name)
+}
+
+func runOutcome[T any](hc *handlerContext, runCtx context.Context, fn func(RunContext) (T, error), cfg *runConfig) replay.RunOutcome {
+	v, err := fn(runContext{Context: runCtx, hc: hc})
+	if err != nil {
+		var te *TerminalError
+		if errors.As(err, &te) {
+			return replay.RunOutcome{Result: failureResult(te)}
+		}
+		re := &replay.Error{Code: replay.CodeInternal, Message: fmt.Sprintf("%s failed: %v", runName(cfg.name), err)}
+		var ra *retryAfterError
+		if errors.As(err, &ra) {
+			re.NextRetryDelay = ra.delay
+		}
+		return replay.RunOutcome{Retryable: re}
+	}
+	b, err := encode(cfg.codec, v)
+	if err != nil {
+		return replay.RunOutcome{Retryable: &replay.Error{Code: replay.CodeInternal,
+			Message: fmt.Sprintf("%s: cannot encode the result %T: %v", runName(cfg.name), v, err)}}
+	}
+	return replay.RunOutcome{Result: wire.ValueResult(nonNil(b))}
+}
+
+// Now returns the current time, journaled with a run so that replays see the
+// same instant.
+func Now(ctx Context) (time.Time, error) {
+	ms, err := Run(ctx, func(RunContext) (int64, error) { return time.Now().UnixMilli(), nil }, WithName("now"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// SleepOption configures a timer: [WithName].
+type SleepOption interface {
+	applySleep(*sleepConfig)
+}
+
+type sleepConfig struct{ name string }
+
+// After starts a durable timer and returns the future of its firing. The
+// timer survives restarts; while it runs the handler can suspend.
+func After(ctx Context, d time.Duration, opts ...SleepOption) Future[Void] {
+	hc := ctx.base()
+	var cfg sleepConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applySleep(&cfg)
+		}
+	}
+	wake := uint64(time.Now().Add(d).UnixMilli())
+	var h replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.Sleep(wake, cfg.name)
+		return err
+	})
+	if err != nil {
+		return failedFuture[Void](hc.inv, err)
+	}
+	return newLeaf(hc.inv, h, voidConv)
+}
+
+// Sleep waits for a durable timer of d. On replay it returns as soon as the
+// journal shows the timer fired.
+func Sleep(ctx Context, d time.Duration, opts ...SleepOption) error {
+	_, err := After(ctx, d, opts...).Await()
+	return err
+}
+
+// ---------------------------------------------------------------------------
+// Awakeables
+
+// Awakeable is a future completed from outside the invocation: by another
+// handler ([ResolveAwakeable]) or through the ingress, using its ID.
+type Awakeable[T any] struct {
+	Future[T]
+	id string
+}
+
+// ID returns the awakeable's id, to hand to whoever completes it.
+func (a Awakeable[T]) ID() string { return a.id }
+
+// NewAwakeable creates an awakeable whose value is decoded with JSON.
+func NewAwakeable[T any](ctx Context) Awakeable[T] {
+	hc := ctx.base()
+	var (
+		h  replay.Handle
+		id string
+	)
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, id, err = m.Awakeable()
+		return err
+	})
+	if err != nil {
+		return Awakeable[T]{Future: failedFuture[T](hc.inv, err)}
+	}
+	return Awakeable[T]{Future: newLeaf(hc.inv, h, valueConv[T](JSON, "awakeable "+id)), id: id}
+}
+
+// ResolveAwakeable completes the awakeable id with value (encoded as JSON).
+func ResolveAwakeable[T any](ctx Context, id string, value T) error {
+	b, err := encode(JSON, value)
+	if err != nil {
+		return fmt.Errorf("restate: cannot encode the awakeable value: %w", err)
+	}
+	return ctx.base().inv.Do(func(m *replay.Machine) error {
+		return m.CompleteAwakeable(id, wire.ValueResult(nonNil(b)))
+	})
+}
+
+// RejectAwakeable fails the awakeable id with a terminal error built from
+// reason (its code and metadata when it is a *TerminalError).
+func RejectAwakeable(ctx Context, id string, reason error) error {
+	return ctx.base().inv.Do(func(m *replay.Machine) error {
+		return m.CompleteAwakeable(id, failureResult(asTerminal(reason)))
+	})
+}
+
+func asTerminal(err error) *TerminalError {
+	var te *TerminalError
+	if errors.As(err, &te) {
+		return te
+	}
+	if err == nil {
+		return &TerminalError{Message: "rejected"}
+	}
+	return &TerminalError{Message: err.Error()}
+}
+
+// ---------------------------------------------------------------------------
+// Named signals
+
+// Signal returns the future of the named signal of this invocation, decoded
+// with JSON. Another handler sends it with [ResolveSignal] or
+// [RejectSignal] and this invocation's id.
+func Signal[T any](ctx Context, name string) Future[T] {
+	hc := ctx.base()
+	var h replay.Handle
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.Signal(name)
+		return err
+	})
+	if err != nil {
+		return failedFuture[T](hc.inv, err)
+	}
+	return newLeaf(hc.inv, h, valueConv[T](JSON, fmt.Sprintf("signal %q", name)))
+}
+
+// ResolveSignal sends the named signal with value to another invocation.
+func ResolveSignal[T any](ctx Context, invocationID, name string, value T) error {
+	b, err := encode(JSON, value)
+	if err != nil {
+		return fmt.Errorf("restate: cannot encode the signal value: %w", err)
+	}
+	return ctx.base().inv.Do(func(m *replay.Machine) error {
+		return m.SendSignal(invocationID, name, wire.ValueResult(nonNil(b)))
+	})
+}
+
+// RejectSignal fails the named signal of another invocation with a terminal
+// error built from reason.
+func RejectSignal(ctx Context, invocationID, name string, reason error) error {
+	return ctx.base().inv.Do(func(m *replay.Machine) error {
+		return m.SendSignal(invocationID, name, failureResult(asTerminal(reason)))
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Durable promises
+
+// DurablePromise is a workflow's named promise: the run handler or a shared
+// handler awaits it, another resolves it; it survives the run handler.
+type DurablePromise[T any] struct {
+	hc   *handlerContext
+	name string
+}
+
+// Promise returns the workflow's durable promise name, with values encoded
+// as JSON.
+func Promise[T any](ctx WorkflowSharedContext, name string) DurablePromise[T] {
+	return DurablePromise[T]{hc: ctx.base(), name: name}
+}
+
+// Result returns the future of the promise's value: it completes when the
+// promise is resolved or rejected.
+func (p DurablePromise[T]) Result() Future[T] {
+	var h replay.Handle
+	err := p.hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.GetPromise(p.name)
+		return err
+	})
+	if err != nil {
+		return failedFuture[T](p.hc.inv, err)
+	}
+	return newLeaf(p.hc.inv, h, valueConv[T](JSON, fmt.Sprintf("promise %q", p.name)))
+}
+
+// Peek returns the future of the promise's value if it is completed
+// (Maybe.Ok false otherwise), without waiting for it.
+func (p DurablePromise[T]) Peek() Future[Maybe[T]] {
+	var h replay.Handle
+	err := p.hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.PeekPromise(p.name)
+		return err
+	})
+	if err != nil {
+		return failedFuture[Maybe[T]](p.hc.inv, err)
+	}
+	return newLeaf(p.hc.inv, h, maybeConv[T](JSON, fmt.Sprintf("promise %q", p.name)))
+}
+
+// Resolve completes the promise with value. It fails with a terminal error
+// when the promise was already completed.
+func (p DurablePromise[T]) Resolve(value T) error {
+	b, err := encode(JSON, value)
+	if err != nil {
+		return fmt.Errorf("restate: cannot encode the promise value: %w", err)
+	}
+	return p.complete(wire.ValueResult(nonNil(b)))
+}
+
+// Reject completes the promise with a terminal error built from reason. It
+// fails with a terminal error when the promise was already completed.
+func (p DurablePromise[T]) Reject(reason error) error {
+	return p.complete(failureResult(asTerminal(reason)))
+}
+
+func (p DurablePromise[T]) complete(r wire.Result) error {
+	var h replay.Handle
+	err := p.hc.inv.Do(func(m *replay.Machine) error {
+		var err error
+		h, err = m.CompletePromise(p.name, r)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = newLeaf(p.hc.inv, h, voidConv).Await()
+	return err
+}
