@@ -1,0 +1,90 @@
+# restate-sdk-go: `make run` shows real invocations, `make test` runs everything.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+GOFLAGS ?=
+FUZZTIME ?= 60s
+CHECKS ?= 1000
+BENCH ?= .
+COUNT ?= 1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
+# Conformance configurations `make test` runs (the full matrix is `make conformance`).
+TEST_CONFORMANCE := default:bidi default:request-response v7:bidi
+CONFORMANCE_CONFIGS ?= default,v7,always-suspending,lazy-state,single-partition,persisted-timers
+CONFORMANCE_MODES ?= bidi,request-response
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## download Go modules and install restate-server 1.7.12 from npm into .cache/
+	$(GO) mod download
+	cd internal/wirecheck && $(GO) mod download
+	$(GO) run ./internal/restateserver/cmd/restate-install
+
+.PHONY: test
+test: deps lint-fast unit wirecheck ## unit, property and end-to-end tests against the real restate-server
+
+.PHONY: unit
+unit: ## go test -race ./... (includes property tests and e2e tests that start restate-server)
+	$(GO) test $(GOFLAGS) -race -count=1 -timeout 15m ./...
+
+.PHONY: wirecheck
+wirecheck: ## cross-check wire/ against the reference protobuf implementation
+	cd internal/wirecheck && $(GO) test -count=1 ./...
+
+.PHONY: test-services
+test-services: ## build the conformance test-services into bin/test-services
+	$(GO) build -o bin/test-services ./conformance/cmd/test-services
+
+bin/conformance: $(shell find conformance internal -name '*.go')
+	$(GO) build -o bin/conformance ./conformance/cmd/conformance
+
+.PHONY: conformance-ci
+conformance-ci: test-services bin/conformance
+	@for cm in $(TEST_CONFORMANCE); do \
+		echo "== conformance $$cm"; \
+		bin/conformance -config $${cm%%:*} -mode $${cm##*:} -services-bin bin/test-services; \
+	done
+
+.PHONY: conformance
+conformance: test-services bin/conformance ## the conformance suite in every configuration and mode
+	bin/conformance -config $(CONFORMANCE_CONFIGS) -mode $(CONFORMANCE_MODES) -services-bin bin/test-services
+
+.PHONY: lint-fast
+lint-fast:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@$(MAKE) --no-print-directory layering
+
+.PHONY: lint
+lint: lint-fast ## gofmt, go vet, staticcheck, dependency direction
+	$(GO) run $(STATICCHECK) ./...
+
+.PHONY: layering
+layering: ## fail on an upward import: wire <- replay <- restate <- h2c/lambda/props
+	@m=github.com/qcodr/restate-sdk-go; fail=0; \
+	imports() { $(GO) list -f '{{join .Imports "\n"}}' $$1 | grep "^$$m" || true; }; \
+	for i in $$(imports ./wire); do echo "wire imports $$i"; fail=1; done; \
+	for i in $$(imports ./replay); do [ "$$i" = "$$m/wire" ] || { echo "replay imports $$i"; fail=1; }; done; \
+	for i in $$(imports .); do case "$$i" in $$m/h2c*|$$m/lambda*|$$m/props*|$$m/examples*|$$m/restatetest*) echo "restate imports $$i"; fail=1;; esac; done; \
+	exit $$fail
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 60s)
+	@for pkg in ./wire ./replay ./props; do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+.PHONY: props
+props: ## property tests with CHECKS checks each (default 1000)
+	$(GO) test -count=1 -run 'Prop|Property|StateMachine' ./props/... ./replay/... -rapid.checks=$(CHECKS)
+
+.PHONY: bench
+bench: ## Go micro-benchmarks (BENCH=regex, COUNT=n)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=$(COUNT) ./...
