@@ -31,6 +31,7 @@ func Eventually(ctx context.Context, alias string, timeout time.Duration, check 
 	defer cancel()
 	wait := PollDelay
 	lastErr := errors.New("condition never evaluated")
+	evaluated := false
 	for {
 		timer := time.NewTimer(wait)
 		select {
@@ -43,7 +44,14 @@ func Eventually(ctx context.Context, alias string, timeout time.Duration, check 
 		if err == nil {
 			return nil
 		}
-		lastErr = err
+		if actx.Err() != nil && evaluated {
+			// The deadline cut this attempt short: the previous attempt's
+			// error says more about the condition than a context error.
+			lastErr = fmt.Errorf("%w (last attempt interrupted: %v)", lastErr, err)
+		} else {
+			lastErr = err
+		}
+		evaluated = true
 		wait = PollInterval
 	}
 }
