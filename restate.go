@@ -303,7 +303,9 @@ type binder interface {
 }
 
 func assemble(kind endpoint.ServiceKind, name string, items []any) endpoint.Service {
-	checkServiceName(string(kind), name)
+	checkServiceName(map[endpoint.ServiceKind]string{
+		endpoint.KindService: "service", endpoint.KindVirtualObject: "virtual object", endpoint.KindWorkflow: "workflow",
+	}[kind], name)
 	def := endpoint.Service{Name: name, Kind: kind}
 	for _, it := range items {
 		switch v := it.(type) {
