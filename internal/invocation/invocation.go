@@ -66,6 +66,11 @@ type Invocation struct {
 	// Logger is the base logger of the handler's replay-aware logger; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// Waiting, when set, is called each time the handler blocks waiting for
+	// input, after its output was flushed, with the lock held: it must not
+	// call back into the invocation. A simulated runtime uses it to know the
+	// handler is idle, so it can decide what arrives next deterministically.
+	Waiting func()
 }
 
 // New wraps a machine that is ready to run the handler. ctx is the
@@ -296,6 +301,9 @@ func (inv *Invocation) Await(f replay.Future, resolved func(m *replay.Machine) b
 			inv.executeRunLocked(res.Run)
 		case replay.StatusNeedInput, replay.StatusWaitingRun:
 			inv.flushLocked()
+			if inv.Waiting != nil {
+				inv.Waiting()
+			}
 			inv.mu.Unlock()
 			select {
 			case <-inv.wake:
