@@ -307,8 +307,10 @@ func (m *Machine) pruned(f *Future, withCancel bool) wire.Future {
 		return tree
 	}
 	outer := wire.Future{CombinatorType: wire.CombinatorFirstCompleted}
-	if len(f.Children) == 0 && len(tree.WaitingCompletions)+len(tree.WaitingSignals)+len(tree.WaitingNamedSignals) <= 1 {
-		// A lone handle is inlined next to the cancel signal.
+	if len(f.Children) == 0 && len(f.Handles) == 1 {
+		// A lone handle is inlined next to the cancel signal. A combinator
+		// stays nested even when pruning left it one child, as in the
+		// reference core.
 		outer.WaitingCompletions = tree.WaitingCompletions
 		outer.WaitingSignals = tree.WaitingSignals
 		outer.WaitingNamedSignals = tree.WaitingNamedSignals
