@@ -18,6 +18,10 @@ import (
 
 var errNoFutures = errors.New("restate: combinator over no futures")
 
+type resolverFunc func(m *replay.Machine) bool
+
+func (f resolverFunc) Resolved(m *replay.Machine) bool { return f(m) }
+
 func commonOwner(futs []node) (*invocation.Invocation, error) {
 	var inv *invocation.Invocation
 	for i, f := range futs {
@@ -88,7 +92,7 @@ func Select(futs ...Selectable) (int, error) {
 		n.appendTo(&tree)
 	}
 	tree.Combinator = wire.CombinatorFirstCompleted
-	status, err := inv.Await(tree, func(m *replay.Machine) bool {
+	status, err := inv.Await(tree, resolverFunc(func(m *replay.Machine) bool {
 		for i, n := range ns {
 			if n.state(m) != replay.Pending {
 				winner = i
@@ -96,7 +100,7 @@ func Select(futs ...Selectable) (int, error) {
 			}
 		}
 		return false
-	})
+	}))
 	if err != nil {
 		return -1, err
 	}

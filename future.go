@@ -39,6 +39,8 @@ type node interface {
 	// finish caches the result once state is not Pending. Called with the
 	// engine locked.
 	finish(m *replay.Machine)
+	// Resolved finishes the future if it can; see invocation.Resolver.
+	Resolved(m *replay.Machine) bool
 }
 
 type future[T any] struct {
@@ -49,7 +51,7 @@ type future[T any] struct {
 
 	// A leaf waits for one engine handle and converts its result.
 	leaf   bool
-	handle replay.Handle
+	handle [1]replay.Handle // an array, so a one-leaf tree needs no allocation
 	conv   func(wire.Result) (T, error)
 
 	// A derived future combines children.
@@ -81,19 +83,17 @@ func (f Future[T]) Await() (T, error) {
 // cancellation or misuse error of the wait.
 func awaitNode(n node) error {
 	var tree replay.Future
-	n.appendTo(&tree)
-	if len(tree.Handles) == 0 && len(tree.Children) == 1 {
-		tree = tree.Children[0]
+	if p, ok := n.(interface{ leafHandles() []replay.Handle }); ok && p.leafHandles() != nil {
+		tree = replay.Future{Combinator: wire.CombinatorFirstCompleted, Handles: p.leafHandles()}
 	} else {
-		tree.Combinator = wire.CombinatorFirstCompleted
-	}
-	status, err := n.owner().Await(tree, func(m *replay.Machine) bool {
-		if n.state(m) == replay.Pending {
-			return false
+		n.appendTo(&tree)
+		if len(tree.Handles) == 0 && len(tree.Children) == 1 {
+			tree = tree.Children[0]
+		} else {
+			tree.Combinator = wire.CombinatorFirstCompleted
 		}
-		n.finish(m)
-		return true
-	})
+	}
+	status, err := n.owner().Await(tree, n)
 	if err != nil {
 		return err
 	}
@@ -124,12 +124,29 @@ func (f Future[T]) node() node { return f.f }
 
 func (p *future[T]) owner() *invocation.Invocation { return p.inv }
 
+// leafHandles returns the handle of a pending leaf, without allocating.
+func (p *future[T]) leafHandles() []replay.Handle {
+	if p.leaf && !p.done {
+		return p.handle[:]
+	}
+	return nil
+}
+
+// Resolved implements invocation.Resolver.
+func (p *future[T]) Resolved(m *replay.Machine) bool {
+	if p.state(m) == replay.Pending {
+		return false
+	}
+	p.finish(m)
+	return true
+}
+
 func (p *future[T]) appendTo(parent *replay.Future) {
 	if p.done {
 		return
 	}
 	if p.leaf {
-		parent.Handles = append(parent.Handles, p.handle)
+		parent.Handles = append(parent.Handles, p.handle[0])
 		return
 	}
 	sub := replay.Future{Combinator: p.comb}
@@ -150,7 +167,7 @@ func (p *future[T]) state(m *replay.Machine) replay.FutureState {
 		return replay.Succeeded
 	}
 	if p.leaf {
-		r, ok := m.Peek(p.handle)
+		r, ok := m.Peek(p.handle[0])
 		switch {
 		case !ok:
 			return replay.Pending
@@ -167,7 +184,7 @@ func (p *future[T]) finish(m *replay.Machine) {
 		return
 	}
 	if p.leaf {
-		r, _ := m.Take(p.handle)
+		r, _ := m.Take(p.handle[0])
 		p.val, p.err = p.conv(r)
 	} else {
 		p.val, p.err = p.combine(m)
@@ -213,7 +230,7 @@ func combinedState(comb wire.CombinatorType, children []node, m *replay.Machine)
 
 // newLeaf returns the future of one engine handle.
 func newLeaf[T any](inv *invocation.Invocation, h replay.Handle, conv func(wire.Result) (T, error)) Future[T] {
-	return Future[T]{&future[T]{inv: inv, leaf: true, handle: h, conv: conv}}
+	return Future[T]{&future[T]{inv: inv, leaf: true, handle: [1]replay.Handle{h}, conv: conv}}
 }
 
 // failedFuture returns a future that is already resolved with err.

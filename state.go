@@ -42,19 +42,29 @@ func (k StateKey[T]) Get(ctx ObjectSharedContext) (T, error) {
 // Lookup returns the value stored under the key and whether there is one.
 func (k StateKey[T]) Lookup(ctx ObjectSharedContext) (T, bool, error) {
 	hc := ctx.base()
-	var h replay.Handle
+	var (
+		h     replay.Handle
+		r     wire.Result
+		ready bool
+	)
 	err := hc.inv.Do(func(m *replay.Machine) error {
 		var err error
 		h, err = m.GetState(k.name)
+		if err == nil {
+			// Served from the eager state: no need to wait.
+			r, ready = m.Take(h)
+		}
 		return err
 	})
 	var zero T
 	if err != nil {
 		return zero, false, err
 	}
-	r, err := newLeaf(hc.inv, h, func(r wire.Result) (wire.Result, error) { return r, nil }).Await()
-	if err != nil {
-		return zero, false, err
+	if !ready {
+		r, err = newLeaf(hc.inv, h, func(r wire.Result) (wire.Result, error) { return r, nil }).Await()
+		if err != nil {
+			return zero, false, err
+		}
 	}
 	switch r.Kind {
 	case wire.ResultValue:

@@ -141,6 +141,14 @@ func (inv *Invocation) WriteErr() error {
 	return inv.writeErr
 }
 
+// goneLocked reports whether the handler must stop: the attempt is over, or
+// its output can no longer reach the runtime (the transport detached, or a
+// write failed). Continuing after a failed write would execute side effects
+// whose results can never be journaled.
+func (inv *Invocation) goneLocked() bool {
+	return inv.detached || inv.writeErr != nil || inv.m.Closed()
+}
+
 func (inv *Invocation) flushLocked() {
 	if !inv.m.HasOutput() {
 		return
@@ -242,7 +250,7 @@ func (inv *Invocation) Do(fn func(m *replay.Machine) error) error {
 	defer inv.leave()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	if inv.detached || inv.m.Closed() {
+	if inv.goneLocked() {
 		inv.exitLocked()
 	}
 	err := fn(inv.m)
@@ -267,13 +275,18 @@ func (inv *Invocation) Replaying() bool {
 	return inv.m.Replaying()
 }
 
-// Await blocks until resolved reports true (StatusReady) or the invocation
-// was cancelled (StatusCancelled), asking the engine to make progress on f,
-// executing run closures and waiting for input as the engine asks. resolved
-// runs with the engine locked, before each engine await and after it
-// reports progress; it should cache the results it reads. When the attempt
+// Resolver decides whether what the handler waits for is available; it runs
+// with the engine locked and should cache the results it reads.
+type Resolver interface {
+	Resolved(m *replay.Machine) bool
+}
+
+// Await blocks until r reports resolved (StatusReady) or the invocation was
+// cancelled (StatusCancelled), asking the engine to make progress on f,
+// executing run closures and waiting for input as the engine asks. r runs
+// before each engine await and after it reports progress. When the attempt
 // suspends or fails, the handler goroutine ends.
-func (inv *Invocation) Await(f replay.Future, resolved func(m *replay.Machine) bool) (replay.Status, error) {
+func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error) {
 	if err := inv.enter(); err != nil {
 		return 0, err
 	}
@@ -281,10 +294,10 @@ func (inv *Invocation) Await(f replay.Future, resolved func(m *replay.Machine) b
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	for {
-		if inv.detached || inv.m.Closed() {
+		if inv.goneLocked() {
 			inv.exitLocked()
 		}
-		if resolved(inv.m) {
+		if r.Resolved(inv.m) {
 			return replay.StatusReady, nil
 		}
 		if len(f.Handles) == 0 && len(f.Children) == 0 {
@@ -337,6 +350,9 @@ func (inv *Invocation) executeRunLocked(h replay.Handle) {
 	inv.inRun.Store(false)
 	inv.cancel = nil
 	cancel()
+	if inv.goneLocked() {
+		inv.exitLocked()
+	}
 	if err := inv.m.ProposeRun(h, out, policy); err != nil || inv.m.Closed() {
 		inv.exitLocked()
 	}
