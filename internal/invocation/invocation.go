@@ -314,6 +314,11 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 			inv.executeRunLocked(res.Run)
 		case replay.StatusNeedInput, replay.StatusWaitingRun:
 			inv.flushLocked()
+			if inv.writeErr != nil {
+				// The runtime never saw what the handler waits on; waiting
+				// for its answer would park the handler until ctx ends.
+				inv.exitLocked()
+			}
 			if inv.Waiting != nil {
 				inv.Waiting()
 			}
