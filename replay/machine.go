@@ -293,8 +293,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 			return m.fail(protocolViolation("%s without id or result", msg.MessageType))
 		}
 		m.queue = append(m.queue, *msg)
-		m.countJournalEntry()
-		return nil
+		return m.countJournalEntry()
 	case *wire.ProposeRunCompletionAckMessage:
 		if m.state != stateProcessing {
 			return m.fail(protocolViolation("received ProposeRunCompletionAckMessage while %s", m.state))
@@ -319,20 +318,24 @@ func (m *Machine) Feed(msg wire.Message) error {
 			return m.fail(protocolViolation("received %s after the replayed journal; commands are only expected while replaying entries", t))
 		}
 		m.journal = append(m.journal, msg)
-		m.countJournalEntry()
-		return nil
+		return m.countJournalEntry()
 	}
 	return m.fail(protocolViolation("unexpected %s from the runtime", t))
 }
 
-func (m *Machine) countJournalEntry() {
+func (m *Machine) countJournalEntry() error {
 	if m.state != stateWaitingEntries {
-		return
+		return nil
 	}
 	m.receivedJrnl++
 	if m.receivedJrnl == m.start.KnownEntries {
+		if len(m.journal) == 0 {
+			// The handler would have no input command to take.
+			return m.fail(protocolViolation("the replayed journal (%d entries) has no input command, which must be its first command", m.receivedJrnl))
+		}
 		m.state = stateReplaying
 	}
+	return nil
 }
 
 func (m *Machine) onStart(s *wire.StartMessage) error {
