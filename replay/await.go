@@ -373,13 +373,13 @@ func flatten(f *wire.Future, s *wire.SuspensionMessage) {
 func (m *Machine) suspend(f *Future, withCancel bool) error {
 	tree := m.pruned(f, withCancel)
 	var s wire.SuspensionMessage
-	if m.version >= wire.V7 {
-		s.AwaitingOn = &tree
-	} else {
-		flatten(&tree, &s)
-	}
-	if len(s.WaitingCompletions)+len(s.WaitingSignals)+len(s.WaitingNamedSignals) == 0 && s.AwaitingOn == nil {
+	flatten(&tree, &s)
+	if len(s.WaitingCompletions)+len(s.WaitingSignals)+len(s.WaitingNamedSignals) == 0 {
+		// The runtime rejects an empty suspension, V7 tree included.
 		return m.fail(&Error{Code: CodeInternal, Message: "cannot suspend on an empty set of awaited notifications"})
+	}
+	if m.version >= wire.V7 {
+		s = wire.SuspensionMessage{AwaitingOn: &tree}
 	}
 	m.write(&s)
 	m.state = stateClosed
