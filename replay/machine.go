@@ -399,7 +399,7 @@ func (m *Machine) Input() (Input, error) {
 	if err := m.checkOpen(); err != nil {
 		return Input{}, err
 	}
-	if m.state != stateReplaying {
+	if m.commandIndex >= 0 || m.state != stateReplaying {
 		return Input{}, m.fail(&Error{Code: CodeInternal, Message: "the input was already taken"})
 	}
 	m.commandIndex++
