@@ -80,13 +80,18 @@ const (
 // for invocations, the service and handler names.
 func Route(path string) (kind int, normalized, service, handler string) {
 	path = strings.TrimSuffix(path, "/")
-	if i := strings.LastIndex(path, "/invoke/"); i >= 0 {
-		rest := path[i+len("/invoke/"):]
-		svc, h, ok := strings.Cut(rest, "/")
-		if !ok || svc == "" || h == "" || strings.Contains(h, "/") {
-			return RouteNotFound, path, "", ""
+	// The last three segments must be invoke/{service}/{handler}; matching
+	// "/invoke/" anywhere instead would misroute a service named invoke.
+	if j := strings.LastIndexByte(path, '/'); j > 0 {
+		if i := strings.LastIndexByte(path[:j], '/'); i >= 0 {
+			if k := strings.LastIndexByte(path[:i], '/'); k >= 0 && path[k+1:i] == "invoke" {
+				svc, h := path[i+1:j], path[j+1:]
+				if svc == "" || h == "" {
+					return RouteNotFound, path, "", ""
+				}
+				return RouteInvoke, path[k:], svc, h
+			}
 		}
-		return RouteInvoke, path[i:], svc, h
 	}
 	switch {
 	case path == "/discover" || strings.HasSuffix(path, "/discover"):
