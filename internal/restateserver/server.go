@@ -51,9 +51,9 @@ type Options struct {
 	// RESTATE_DEFAULT_NUM_PARTITIONS=1 or
 	// RESTATE_EXPERIMENTAL_ENABLE_PROTOCOL_V7=true. They take precedence over
 	// the variables Start sets itself (bind addresses, listen mode,
-	// telemetry), so overriding the bind addresses breaks the URLs the
-	// Server reports. RESTATE_* variables of the calling process are not
-	// inherited.
+	// telemetry, compact log format without colours), so overriding the
+	// bind addresses breaks the URLs the Server reports. RESTATE_* variables
+	// of the calling process are not inherited.
 	Env map[string]string
 
 	// LogWriter receives the server's stdout and stderr. When nil, the
@@ -228,6 +228,8 @@ func (s *Server) environ() []string {
 	vars["RESTATE_LISTEN_MODE"] = "tcp"
 	vars["RESTATE_DISABLE_TELEMETRY"] = "true"
 	vars["RESTATE_LOG_DISABLE_ANSI_CODES"] = "true"
+	// One line per event keeps log tails readable.
+	vars["RESTATE_LOG_FORMAT"] = "compact"
 	for k, v := range s.userEnv {
 		vars[k] = v
 	}
