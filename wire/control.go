@@ -74,9 +74,10 @@ func (m *StartMessage) DecodePayload(p []byte) error {
 	}
 }
 
-// countFields counts the occurrences of field num in the well-formed prefix
-// of p, so that a decoder can size a repeated field's slice once. It stops
-// quietly at malformed input, which the decoder then reports.
+// countFields counts the tags of field num in the well-formed prefix of p,
+// so that a decoder can size a repeated field's slice once. The count is
+// at most the number of tags in p; it stops quietly at malformed input,
+// which the decoder then reports.
 func countFields(p []byte, num int) int {
 	r := reader{buf: p}
 	count := 0

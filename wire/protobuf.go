@@ -401,7 +401,7 @@ func (r *reader) appendUint32s(typ wireType, vs []uint32) ([]uint32, error) {
 			count++
 		}
 	}
-	if vs == nil {
+	if vs == nil && count > 0 {
 		vs = make([]uint32, 0, count)
 	}
 	for len(p) > 0 {
