@@ -297,7 +297,7 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 		if inv.goneLocked() {
 			inv.exitLocked()
 		}
-		if r.Resolved(inv.m) {
+		if !inv.cancellingLocked() && r.Resolved(inv.m) {
 			return replay.StatusReady, nil
 		}
 		if len(f.Handles) == 0 && len(f.Children) == 0 {
@@ -333,6 +333,21 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 			inv.mu.Lock()
 		}
 	}
+}
+
+// cancellingLocked reports whether the engine applied the cancel signal and
+// has not finished the cancellation yet (it waits for the invocation id of
+// a child call, to cancel it). The engine's next await continues it, and
+// asking r first would be wrong: a notification applied while the
+// cancellation waited may resolve r, but a replay, which has all those
+// notifications at once, cancels instead, and then fails with a journal
+// mismatch.
+func (inv *Invocation) cancellingLocked() bool {
+	if !inv.m.CancelRequested() { // false when implicit cancellation is off
+		return false
+	}
+	_, applied := inv.m.Peek(replay.CancelHandle)
+	return applied
 }
 
 func (inv *Invocation) executeRunLocked(h replay.Handle) {
