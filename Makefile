@@ -23,6 +23,7 @@ help: ## list the targets
 deps: ## download Go modules and install restate-server 1.7.12 from npm into .cache/
 	$(GO) mod download
 	cd internal/wirecheck && $(GO) mod download
+	cd examples/lambda && $(GO) mod download
 	$(GO) run ./internal/restateserver/cmd/restate-install
 
 .PHONY: test
@@ -31,6 +32,7 @@ test: deps lint-fast unit wirecheck ## unit, property and end-to-end tests again
 .PHONY: unit
 unit: ## go test -race ./... (includes property tests and e2e tests that start restate-server)
 	$(GO) test $(GOFLAGS) -race -count=1 -timeout 15m ./...
+	cd examples/lambda && $(GO) test -race -count=1 ./...
 
 .PHONY: wirecheck
 wirecheck: ## cross-check wire/ against the reference protobuf implementation
@@ -58,6 +60,7 @@ conformance: test-services bin/conformance ## the conformance suite in every con
 lint-fast:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd examples/lambda && $(GO) vet ./...
 	@$(MAKE) --no-print-directory layering
 
 .PHONY: lint
