@@ -75,7 +75,7 @@ type AwaitResult struct {
 }
 
 func (m *Machine) leafState(h Handle) FutureState {
-	r, ok := m.ready[m.handles[h]]
+	r, ok := m.ready.get(m.handles[h])
 	switch {
 	case !ok:
 		return Pending
@@ -174,9 +174,9 @@ func (m *Machine) resolve(f *Future, withCancel bool) bool {
 			return false
 		}
 		n := m.queue[m.queueHead]
-		m.queue[m.queueHead] = wire.Notification{}
+		m.queue[m.queueHead] = nil
 		m.queueHead++
-		m.ready[n.ID] = n.Result
+		m.ready.set(n.ID, &n.Result)
 	}
 }
 
@@ -207,7 +207,8 @@ func (m *Machine) Await(f Future) (AwaitResult, error) {
 		if err != nil || res.Status != StatusReady {
 			return res, err
 		}
-		t.invocationID = m.ready[m.handles[t.handle]].InvocationID
+		r, _ := m.ready.get(m.handles[t.handle])
+		t.invocationID = r.InvocationID
 	}
 	tracked := m.tracked
 	m.tracked = nil
@@ -216,7 +217,7 @@ func (m *Machine) Await(f Future) (AwaitResult, error) {
 			return AwaitResult{}, err
 		}
 	}
-	delete(m.ready, m.handles[CancelHandle])
+	m.ready.delete(m.handles[CancelHandle])
 	return AwaitResult{Status: StatusCancelled}, nil
 }
 
@@ -421,19 +422,23 @@ func (m *Machine) unreplayableAwait(f *Future) *Error {
 
 // Peek returns the result of a handle if its notification was applied.
 func (m *Machine) Peek(h Handle) (wire.Result, bool) {
-	r, ok := m.ready[m.handles[h]]
-	return r, ok
+	r, ok := m.ready.get(m.handles[h])
+	if !ok {
+		return wire.Result{}, false
+	}
+	return *r, true
 }
 
 // Take returns the result of a handle and forgets it. A handle can be taken
 // once; the caller keeps the result.
 func (m *Machine) Take(h Handle) (wire.Result, bool) {
 	id := m.handles[h]
-	r, ok := m.ready[id]
+	p, ok := m.ready.get(id)
 	if !ok {
-		return r, false
+		return wire.Result{}, false
 	}
-	delete(m.ready, id)
+	r := *p
+	m.ready.delete(id)
 	for i := range m.tracked {
 		if m.tracked[i].handle == h {
 			m.tracked[i].invocationID = r.InvocationID

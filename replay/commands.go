@@ -77,12 +77,12 @@ func (m *Machine) GetState(key string) (Handle, error) {
 	if m.state == stateProcessing {
 		m.processingFirstEntry = false
 		if v, ok := m.eager[key]; ok || !m.partialState {
-			res := wire.VoidResult()
+			cmd := &wire.GetEagerStateCommand{Key: []byte(key), Result: wire.VoidResult()}
 			if ok && v.present {
-				res = wire.ValueResult(v.value)
+				cmd.Result = wire.ValueResult(v.value)
 			}
-			m.write(&wire.GetEagerStateCommand{Key: []byte(key), Result: res})
-			m.ready[wire.CompletionID(c)] = res
+			m.write(cmd)
+			m.ready.set(wire.CompletionID(c), &cmd.Result)
 			return h, nil
 		}
 		m.write(&wire.GetLazyStateCommand{Key: []byte(key), ResultCompletionID: c})
@@ -100,7 +100,7 @@ func (m *Machine) GetState(key string) (Handle, error) {
 		if j.Result.Kind != wire.ResultVoid && j.Result.Kind != wire.ResultValue {
 			return 0, m.fail(protocolViolation("journaled GetEagerStateCommand at index %d has no result", m.commandIndex))
 		}
-		m.ready[wire.CompletionID(c)] = j.Result
+		m.ready.set(wire.CompletionID(c), &j.Result)
 	case *wire.GetLazyStateCommand:
 		var d differ
 		d.bytes("key", j.Key, []byte(key))
@@ -135,7 +135,7 @@ func (m *Machine) GetStateKeys() (Handle, error) {
 			}
 			slices.SortFunc(keys, func(a, b []byte) int { return compareBytes(a, b) })
 			m.write(&wire.GetEagerStateKeysCommand{Keys: keys})
-			m.ready[wire.CompletionID(c)] = wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys}
+			m.ready.set(wire.CompletionID(c), &wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys})
 			return h, nil
 		}
 		m.write(&wire.GetLazyStateKeysCommand{ResultCompletionID: c})
@@ -147,7 +147,7 @@ func (m *Machine) GetStateKeys() (Handle, error) {
 		if j.Name != "" {
 			return 0, m.fail(m.mismatch(head, &wire.GetEagerStateKeysCommand{}, []string{"name differs"}))
 		}
-		m.ready[wire.CompletionID(c)] = wire.Result{Kind: wire.ResultStateKeys, StateKeys: j.Keys}
+		m.ready.set(wire.CompletionID(c), &wire.Result{Kind: wire.ResultStateKeys, StateKeys: j.Keys})
 	case *wire.GetLazyStateKeysCommand:
 		var d differ
 		d.u32("completion id", j.ResultCompletionID, c)
@@ -271,7 +271,12 @@ func (m *Machine) Run(name string) (h Handle, needsExecution bool, err error) {
 		return 0, false, err
 	}
 	c := m.nextCompletion()
-	if _, err := m.issue(&wire.RunCommand{ResultCompletionID: c, Name: name}); err != nil {
+	if j, ok := m.peekJournal().(*wire.RunCommand); ok && j.ResultCompletionID == c && j.Name == name {
+		// Replaying a matching run: skip building the command, which
+		// issue would allocate.
+		m.commandIndex++
+		m.popJournal()
+	} else if _, err := m.issue(&wire.RunCommand{ResultCompletionID: c, Name: name}); err != nil {
 		return 0, false, err
 	}
 	h = m.newHandle(wire.CompletionID(c))
@@ -286,7 +291,7 @@ func (m *Machine) Run(name string) (h Handle, needsExecution bool, err error) {
 // queued. Only Run may look into the queue: it decides whether a closure
 // executes, not which await resolves.
 func (m *Machine) knownNotification(id wire.NotificationID) bool {
-	if _, ok := m.ready[id]; ok {
+	if _, ok := m.ready.get(id); ok {
 		return true
 	}
 	for _, n := range m.queue[m.queueHead:] {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/qcodr/restate-sdk-go/wire"
 )
@@ -90,6 +91,50 @@ type trackedCall struct {
 	invocationID string
 }
 
+// maxSizeHint bounds the capacity reserved from StartMessage.known_entries.
+const maxSizeHint = 1 << 14
+
+// readySet holds the results of the applied notifications. Completion and
+// signal ids are keyed by a packed integer, which hashes much faster than a
+// wire.NotificationID (whose Name is hashed even when empty); named signals
+// have their own map. Results are pointers into the notifications and
+// commands they come from, which the engine keeps anyway: a map of small
+// values is cheaper to probe and to copy from.
+type readySet struct {
+	ids   map[uint64]*wire.Result
+	named map[string]*wire.Result
+}
+
+func packID(id wire.NotificationID) uint64 { return uint64(id.Kind)<<32 | uint64(id.Index) }
+
+func (r *readySet) get(id wire.NotificationID) (*wire.Result, bool) {
+	if id.Kind == wire.IDSignalName {
+		res, ok := r.named[id.Name]
+		return res, ok
+	}
+	res, ok := r.ids[packID(id)]
+	return res, ok
+}
+
+func (r *readySet) set(id wire.NotificationID, res *wire.Result) {
+	if id.Kind == wire.IDSignalName {
+		if r.named == nil {
+			r.named = make(map[string]*wire.Result)
+		}
+		r.named[id.Name] = res
+		return
+	}
+	r.ids[packID(id)] = res
+}
+
+func (r *readySet) delete(id wire.NotificationID) {
+	if id.Kind == wire.IDSignalName {
+		delete(r.named, id.Name)
+		return
+	}
+	delete(r.ids, packID(id))
+}
+
 // Machine is the journal and replay state machine of one invocation attempt.
 // It is not safe for concurrent use; the caller serialises all calls.
 type Machine struct {
@@ -105,9 +150,9 @@ type Machine struct {
 
 	journal     []wire.Message // replayed commands not consumed yet, from head
 	journalHead int
-	queue       []wire.Notification // notifications not applied yet, from head
+	queue       []*wire.Notification // notifications not applied yet, from head
 	queueHead   int
-	ready       map[wire.NotificationID]wire.Result
+	ready       readySet
 
 	handles          []wire.NotificationID // Handle -> notification id
 	nextCompletionID uint32
@@ -132,7 +177,7 @@ func New(v wire.Version, opts Options) *Machine {
 	return &Machine{
 		version:          v,
 		opts:             opts,
-		ready:            make(map[wire.NotificationID]wire.Result),
+		ready:            readySet{ids: make(map[uint64]*wire.Result)},
 		handles:          []wire.NotificationID{wire.SignalID(wire.SignalCancel)},
 		nextCompletionID: 1,
 		nextSignalID:     17,
@@ -274,7 +319,8 @@ func (m *Machine) feedError(e *Error) error {
 	return m.fail(e)
 }
 
-// Feed applies one message received from the runtime.
+// Feed applies one message received from the runtime. The engine keeps
+// msg: the caller must not modify it afterwards.
 func (m *Machine) Feed(msg wire.Message) error {
 	if m.state == stateClosed {
 		return nil // late messages after the end of the attempt are ignored
@@ -292,7 +338,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 		if msg.ID.Kind == wire.IDNone || msg.Result.Kind == wire.ResultNone {
 			return m.fail(protocolViolation("%s without id or result", msg.MessageType))
 		}
-		m.queue = append(m.queue, *msg)
+		m.queue = append(m.queue, msg)
 		return m.countJournalEntry()
 	case *wire.ProposeRunCompletionAckMessage:
 		if m.state != stateProcessing {
@@ -303,7 +349,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 			return m.fail(protocolViolation("ProposeRunCompletionAckMessage for completion %d, which has no pending proposal", msg.CompletionID))
 		}
 		delete(m.proposedRuns, msg.CompletionID)
-		m.queue = append(m.queue, wire.Notification{
+		m.queue = append(m.queue, &wire.Notification{
 			MessageType: wire.TypeRunCompletion,
 			ID:          wire.CompletionID(msg.CompletionID),
 			Result:      res,
@@ -349,6 +395,13 @@ func (m *Machine) onStart(s *wire.StartMessage) error {
 		sum := sha256.Sum256(s.ID)
 		m.seed = binary.BigEndian.Uint64(sum[:8])
 	}
+	// Size the journal, the queue and the handles for the replay: commands
+	// and notifications share known_entries, so each gets about half. The
+	// runtime controls known_entries, so the hint is bounded.
+	hint := int(min(s.KnownEntries/2+1, maxSizeHint))
+	m.journal = make([]wire.Message, 0, hint)
+	m.queue = make([]*wire.Notification, 0, hint)
+	m.handles = slices.Grow(m.handles, hint)
 	m.partialState = s.PartialState
 	m.eager = make(map[string]stateValue, len(s.StateMap))
 	for _, e := range s.StateMap {
@@ -431,6 +484,15 @@ func (m *Machine) checkOpen() error {
 		return fmt.Errorf("replay: the handler ran before the journal was replayed (%s)", m.state)
 	}
 	return nil
+}
+
+// peekJournal returns the next journaled command while replaying, nil
+// otherwise.
+func (m *Machine) peekJournal() wire.Message {
+	if m.state != stateReplaying {
+		return nil
+	}
+	return m.journal[m.journalHead]
 }
 
 // popJournal removes the head of the replayed journal and switches to
