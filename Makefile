@@ -47,10 +47,10 @@ bin/conformance: $(shell find conformance internal -name '*.go')
 
 .PHONY: conformance-ci
 conformance-ci: test-services bin/conformance
-	@for cm in $(TEST_CONFORMANCE); do \
+	@fail=0; for cm in $(TEST_CONFORMANCE); do \
 		echo "== conformance $$cm"; \
-		bin/conformance -config $${cm%%:*} -mode $${cm##*:} -services-bin bin/test-services; \
-	done
+		bin/conformance -config $${cm%%:*} -mode $${cm##*:} -services-bin bin/test-services || fail=1; \
+	done; exit $$fail
 
 .PHONY: conformance
 conformance: test-services bin/conformance ## the conformance suite in every configuration and mode

@@ -19,4 +19,5 @@ func main() {
 	}
 	fmt.Println("restate-server:", b.Server)
 	fmt.Println("restate CLI:   ", b.CLI)
+	fmt.Println("restatectl:    ", b.Ctl)
 }
