@@ -195,12 +195,13 @@ func closeMessage(b []byte, pos int) []byte {
 // consumeVarint decodes the varint at the start of b. It returns the value
 // and its length, or a length of varintTruncated or varintOverflow.
 func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
 	var v uint64
-	for i := 0; i < maxVarintLen; i++ {
-		if i == len(b) {
-			return 0, varintTruncated
-		}
-		c := b[i]
+	for i, c := range b {
+		// The tenth byte holds bit 63 only; as it must then end the
+		// varint, the loop never reads an eleventh.
 		if i == maxVarintLen-1 && c > 1 {
 			return 0, varintOverflow
 		}
@@ -209,7 +210,7 @@ func consumeVarint(b []byte) (uint64, int) {
 			return v, i + 1
 		}
 	}
-	return 0, varintOverflow // not reached: the tenth byte ends or overflows
+	return 0, varintTruncated
 }
 
 // reader walks the fields of one message. Offsets in its errors are relative
