@@ -393,16 +393,17 @@ func roundTrip(t *rapid.T, m wire.Message) {
 
 func bytesEqualNilEmpty(a, b []byte) bool { return string(a) == string(b) }
 
+// The rapid tests do not run in parallel: rapid v1.3.0 initialises a
+// generator's description lazily without synchronisation, so generators
+// shared between goroutines race.
+
 func TestRoundTrip(t *testing.T) {
-	t.Parallel()
 	for typ, gen := range messageGenerators {
 		t.Run(typ.String(), func(t *testing.T) {
-			t.Parallel()
 			rapid.Check(t, func(t *rapid.T) { roundTrip(t, gen.Draw(t, "message")) })
 		})
 	}
 	t.Run("Notification", func(t *testing.T) {
-		t.Parallel()
 		rapid.Check(t, func(t *rapid.T) { roundTrip(t, genNotification.Draw(t, "message")) })
 	})
 }
@@ -410,7 +411,6 @@ func TestRoundTrip(t *testing.T) {
 // TestStreamRoundTrip writes a sequence of random messages as one stream
 // and reads it back through every frame reader.
 func TestStreamRoundTrip(t *testing.T) {
-	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		msgs := rapid.SliceOfN(genAnyMessage, 0, 8).Draw(t, "messages")
 		var stream []byte
