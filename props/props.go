@@ -1,0 +1,174 @@
+package props
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	restate "github.com/qcodr/restate-sdk-go"
+	"github.com/qcodr/restate-sdk-go/internal/endpoint"
+	"github.com/qcodr/restate-sdk-go/internal/sim"
+	"github.com/qcodr/restate-sdk-go/wire"
+	"pgregory.net/rapid"
+)
+
+// Handler is a handler value of package restate, such as a
+// *restate.Handler or a *restate.ObjectHandler, already assembled into a
+// service.
+type Handler interface {
+	Name() string
+	ServiceName() string
+}
+
+// Check checks that handler, a handler of svc, behaves the same however
+// Restate runs it, for inputs drawn from input (encoded with JSON unless
+// [WithCodec] says otherwise) and worlds drawn per the options. It runs the
+// rapid property returned by [Property] with [rapid.Check], so rapid's
+// flags apply (-rapid.checks, -rapid.seed, -rapid.failfile), and a failure
+// saves the shrunk scenario in testdata/rapid/ to replay it.
+//
+// A failure reports the violated property, the first diverging command in
+// the words of the engine's journal mismatch error (code 570), the schedule
+// that led there and the journal.
+func Check[In any](t testing.TB, svc restate.ServiceDefinition, handler Handler, input *rapid.Generator[In], opts ...Option) {
+	t.Helper()
+	rapid.Check(t, Property(svc, handler, input, opts...))
+}
+
+// Property returns the property [Check] checks, for rapid.Check,
+// rapid.MakeFuzz or a property of your own. Each call of it is one
+// scenario: an input, a protocol version, a world, and a schedule of
+// completions, suspensions, crashes and retries. It checks:
+//
+//  1. Replay determinism: after every suspension, crash or retry the
+//     handler re-issues exactly the journaled commands, and a fresh
+//     execution issues the same commands as the journal.
+//  2. Exactly-once side effects: a run whose result is journaled never
+//     executes again (see [Effect] to also see executions during replays).
+//  3. Outcome equivalence: the output and the final state equal those of an
+//     uninterrupted execution that gets the same answers from the world in
+//     the same order.
+//  4. Combinator results agree with the journaled notification order: on
+//     replay a race is won by the same future, or 1 or 3 fails.
+//
+// It panics when handler is not a handler of svc.
+func Property[In any](svc restate.ServiceDefinition, handler Handler, input *rapid.Generator[In], opts ...Option) func(*rapid.T) {
+	if svc == nil || handler == nil || input == nil {
+		panic("props: Property needs a service, a handler and an input generator")
+	}
+	def := svc.Definition()
+	h := def.Handler(handler.Name())
+	if h == nil || handler.ServiceName() != def.Name {
+		panic(fmt.Sprintf("props: handler %q is not a handler of %s %q", handler.Name(), def.Kind, def.Name))
+	}
+	cfg := newConfig(opts)
+	target := &target{name: def.Name + "/" + h.Name, handler: h, keyed: def.Kind != endpoint.KindService}
+	return func(t *rapid.T) {
+		v := input.Draw(t, "input")
+		payload, err := cfg.codec.Marshal(v)
+		if err != nil {
+			t.Fatalf("props: cannot encode the input %#v: %v", v, err)
+		}
+		runScenario(t, cfg, target, payload)
+	}
+}
+
+type target struct {
+	name    string
+	handler *endpoint.Handler
+	keyed   bool
+}
+
+// runScenario draws the rest of one scenario, runs it and checks the
+// properties.
+func runScenario(t *rapid.T, cfg *config, tg *target, input []byte) {
+	version := cfg.versions[0]
+	if len(cfg.versions) > 1 {
+		version = cfg.versions[rapid.IntRange(0, len(cfg.versions)-1).Draw(t, "protocol")]
+	}
+	seed := rapid.Uint64().Draw(t, "random seed")
+	state := map[string][]byte{}
+	if tg.keyed {
+		for _, sg := range cfg.state {
+			if rapid.Bool().Draw(t, "state "+sg.key+" present") {
+				state[sg.key] = sg.gen(t, "state "+sg.key)
+			}
+		}
+	}
+	sc := &scenario{t: t, transient: cfg.transient}
+	w := newWorld(t, cfg)
+	var signals []wire.NotificationID
+	for _, name := range sortedNames(cfg.signals) {
+		signals = append(signals, wire.NamedSignalID(name))
+	}
+	if cfg.awakeables != nil {
+		for i := range rapid.IntRange(0, 2).Draw(t, "awakeables resolved early") {
+			signals = append(signals, wire.SignalID(17+uint32(i)))
+		}
+	}
+	id := make([]byte, 24)
+	binary.BigEndian.PutUint64(id, seed)
+	copy(id[8:], "props-invocation")
+	key := ""
+	if tg.keyed {
+		key = cfg.key
+	}
+	simCfg := sim.Config{
+		Handler:       tg.handler.Invoke,
+		Name:          tg.name,
+		Version:       version,
+		Keyed:         tg.keyed,
+		Key:           key,
+		ID:            id,
+		DebugID:       fmt.Sprintf("inv_1props%016x", seed),
+		Seed:          seed,
+		Input:         input,
+		State:         state,
+		MaxAttempts:   cfg.maxAttempts,
+		Context:       context.WithValue(context.Background(), scenarioKey{}, sc),
+		Signals:       signals,
+		BeforeAttempt: cfg.beforeAttempt,
+		Executions:    sc.executions,
+		World:         w,
+	}
+	sched := &scheduler{t: t, cfg: cfg, sc: sc}
+	simCfg.Scheduler = sched
+	info := scenarioInfo{name: tg.name, version: version, input: input, key: key, state: state, cancel: w.cancel}
+
+	res := sim.Run(simCfg)
+	sc.check()
+	if v := res.Violation; v != nil {
+		fail(t, info, string(v.Property), v.Message, v, res, nil)
+	}
+	if res.Output == nil {
+		fail(t, info, string(sim.Progress), "the invocation ended without an output", nil, res, nil)
+	}
+	if r := res.Output.Result; r.Kind == wire.ResultFailure && r.Failure.Code == 400 && len(res.Journal) > 0 && onlyInputAndOutput(res.Journal) {
+		t.Fatalf("props: %s rejected the generated input %s: %s; does the input generator produce the handler's input type (and WithCodec its codec)?",
+			tg.name, quote(input), r.Failure.Message)
+	}
+
+	var statePlan sim.Plan
+	if tg.keyed {
+		statePlan = sched.statePlan()
+	}
+	sc.mu.Lock()
+	sc.transient = false // the reference execution is uninterrupted
+	sc.mu.Unlock()
+	ref := sim.Uninterrupted(simCfg, res.Journal, statePlan)
+	sc.check()
+	if e := sim.Mismatch(version, res.Journal, ref.Journal); e != nil {
+		fail(t, info, string(sim.Determinism), e.Message+" (an uninterrupted execution, compared with the journal)", nil, res, ref)
+	}
+	if v := ref.Violation; v != nil {
+		fail(t, info, "outcome equivalence", "the uninterrupted execution: "+v.Message, nil, res, ref)
+	}
+	if d := outcomeDiff(res, ref); d != "" {
+		fail(t, info, "outcome equivalence", "the output or the final state differs from an uninterrupted execution's (-uninterrupted +interrupted):\n"+d, nil, res, ref)
+	}
+}
+
+func onlyInputAndOutput(journal []wire.Message) bool {
+	return len(sim.Commands(journal)) == 2
+}
