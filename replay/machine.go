@@ -167,9 +167,11 @@ type Machine struct {
 	eager        map[string]stateValue
 	partialState bool
 
-	dec *wire.Decoder
-	out []byte
-	ack bool // output holds a frame the transport must flush now
+	in            []byte              // request bytes not decoded yet (see FeedBytes)
+	notifSlab     []wire.Notification // see newNotification
+	notifSlabSize int
+	out           []byte
+	ack           bool // output holds a frame the transport must flush now
 }
 
 // New returns an engine for an attempt that negotiated version v.
@@ -278,38 +280,93 @@ func (m *Machine) closedErr() error {
 // Chunks may split frames anywhere. It returns the error that closed the
 // attempt, if feeding caused one.
 func (m *Machine) FeedBytes(p []byte) error {
-	if m.dec == nil {
-		m.dec = wire.NewDecoder(m.opts.MaxFrameLength)
+	if m.state == stateClosed {
+		return nil // nothing more is read after the attempt ended
 	}
-	m.dec.Write(p)
-	for {
-		f, ok, err := m.dec.Next()
-		if err != nil {
-			return m.feedError(protocolViolation("malformed frame from the runtime: %v", err))
+	// Frames are decoded in place, so the decoded messages alias m.in
+	// instead of each frame being copied out first. That is safe because
+	// bytes are only ever appended after the end of m.in: the frames
+	// already decoded, before its start, are never overwritten.
+	m.in = append(m.in, p...)
+	limit := m.opts.MaxFrameLength
+	if limit == 0 {
+		limit = wire.DefaultMaxFrameLength
+	}
+	for len(m.in) >= wire.HeaderSize {
+		h, _ := wire.DecodeHeader(m.in)
+		if h.Length > limit {
+			m.in = nil
+			return m.feedError(protocolViolation("malformed frame from the runtime: %s frame of %d bytes exceeds the limit of %d bytes",
+				h.Type, h.Length, limit))
 		}
-		if !ok {
-			return nil
+		size := wire.HeaderSize + int(h.Length)
+		if len(m.in) < size {
+			break
 		}
-		if err := m.FeedFrame(f); err != nil {
+		payload := m.in[wire.HeaderSize:size:size]
+		m.in = m.in[size:]
+		if err := m.feedFrame(h, payload); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
-// FeedFrame decodes one frame and feeds it.
+// FeedFrame decodes one frame and feeds it. The decoded message may alias
+// f.Payload, which the caller must not modify afterwards.
 func (m *Machine) FeedFrame(f wire.Frame) error {
-	msg, err := f.Decode()
+	return m.feedFrame(f.Header, f.Payload)
+}
+
+func (m *Machine) feedFrame(h wire.Header, payload []byte) error {
+	var msg wire.Message
+	var err error
+	if isNotification(h.Type) {
+		n := m.newNotification()
+		n.MessageType = h.Type
+		err = n.DecodePayload(payload)
+		msg = n
+	} else {
+		msg, err = wire.Decode(h.Type, payload)
+	}
 	if err != nil {
 		var unknown *wire.UnknownTypeError
 		if errors.As(err, &unknown) {
-			return m.feedError(protocolViolation("unexpected message type %s from the runtime", f.Header.Type))
+			return m.feedError(protocolViolation("unexpected message type %s from the runtime", h.Type))
 		}
-		return m.feedError(protocolViolation("malformed %s from the runtime: %v", f.Header.Type, err))
+		return m.feedError(protocolViolation("malformed %s from the runtime: %v", h.Type, err))
 	}
-	if f.Header.Type == wire.TypeProposeRunCompletionAck && m.version < wire.V7 {
+	if h.Type == wire.TypeProposeRunCompletionAck && m.version < wire.V7 {
 		return m.feedError(protocolViolation("ProposeRunCompletionAckMessage is not part of protocol %s", m.version))
 	}
 	return m.Feed(msg)
+}
+
+// isNotification reports whether t is a notification type of V5–V7 (a
+// switch: wire.Type.Known is a map lookup).
+func isNotification(t wire.Type) bool {
+	switch t {
+	case wire.TypeGetLazyStateCompletion, wire.TypeGetLazyStateKeysCompletion,
+		wire.TypeGetPromiseCompletion, wire.TypePeekPromiseCompletion,
+		wire.TypeCompletePromiseCompletion, wire.TypeSleepCompletion,
+		wire.TypeCallCompletion, wire.TypeCallInvocationIDCompletion,
+		wire.TypeRunCompletion, wire.TypeAttachInvocationCompletion,
+		wire.TypeGetInvocationOutputCompletion, wire.TypeSignalNotification:
+		return true
+	}
+	return false
+}
+
+// newNotification returns a notification to decode into, taken from a
+// slab so that notifications do not cost one allocation each.
+func (m *Machine) newNotification() *wire.Notification {
+	if len(m.notifSlab) == 0 {
+		m.notifSlabSize = min(max(2*m.notifSlabSize, 4), 64)
+		m.notifSlab = make([]wire.Notification, m.notifSlabSize)
+	}
+	n := &m.notifSlab[0]
+	m.notifSlab = m.notifSlab[1:]
+	return n
 }
 
 func (m *Machine) feedError(e *Error) error {
