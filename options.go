@@ -70,7 +70,9 @@ func WithIdempotencyRetention(d time.Duration) Option {
 }
 
 // WithWorkflowRetention keeps a completed workflow (its result, state and
-// promises) for d. Only for workflow run handlers and workflows.
+// promises) for d. Only for workflow run handlers and workflows: given to
+// [NewWorkflow] it applies to the run handler (unless that sets its own),
+// and [NewService] and [NewObject] panic on it.
 func WithWorkflowRetention(d time.Duration) Option {
 	return option(func(o *endpoint.Options) { o.WorkflowCompletionRetention = &d })
 }

@@ -324,6 +324,19 @@ func assemble(kind endpoint.ServiceKind, name string, items []any) endpoint.Serv
 		}
 	}
 	slices.SortFunc(def.Handlers, func(a, b *endpoint.Handler) int { return strings.Compare(a.Name, b.Name) })
+	if r := def.Options.WorkflowCompletionRetention; r != nil {
+		// The manifest carries the workflow retention on the workflow's run
+		// handler only; restate-server rejects it on a service.
+		if kind != endpoint.KindWorkflow {
+			panic(fmt.Sprintf("restate: %s: WithWorkflowRetention applies to workflows only", name))
+		}
+		def.Options.WorkflowCompletionRetention = nil
+		for _, h := range def.Handlers {
+			if h.Kind == endpoint.HandlerWorkflow && h.Options.WorkflowCompletionRetention == nil {
+				h.Options.WorkflowCompletionRetention = r
+			}
+		}
+	}
 	return def
 }
 
