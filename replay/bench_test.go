@@ -174,3 +174,60 @@ func BenchmarkReplayEagerStateDecoded(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchReplayDecoded(b, n, journal, replayEagerGets) })
 	}
 }
+
+// TestReplayAllocsPerEntry guards the allocation budget of replaying: a
+// constant number of allocations per journal entry, whatever N, plus a
+// constant per attempt. The per-entry figure is the slope between two
+// journal sizes. Not parallel: AllocsPerRun counts the allocations of the
+// whole process.
+func TestReplayAllocsPerEntry(t *testing.T) {
+	const small, large = 100, 2_000
+	const perAttempt = 40 // engine, buffers, output, handle and run maps
+	for _, tc := range []struct {
+		name    string
+		journal func(int) []wire.Message
+		handler func(testing.TB, *Machine, int)
+		bytes   float64 // budget per entry, replaying from the request bytes
+		decoded float64 // budget per entry, replaying decoded messages
+	}{
+		// From bytes: the run command and its name; notifications come from
+		// slabs.
+		{"runs", runJournal, replayRuns, 2.1, 0.05},
+		// From bytes: the eager get command.
+		{"eager state", eagerStateJournal, replayEagerGets, 1.1, 0.05},
+	} {
+		allocs := func(n int, decoded bool) float64 {
+			journal := tc.journal(n)
+			body := encode(journal...)
+			return testing.AllocsPerRun(5, func() {
+				m := New(wire.V6, Options{})
+				if decoded {
+					for _, msg := range journal {
+						if err := m.Feed(msg); err != nil {
+							t.Fatal(err)
+						}
+					}
+				} else if err := m.FeedBytes(body); err != nil {
+					t.Fatal(err)
+				}
+				tc.handler(t, m, n)
+			})
+		}
+		for _, decoded := range []bool{false, true} {
+			a1, a2 := allocs(small, decoded), allocs(large, decoded)
+			perEntry := (a2 - a1) / (large - small)
+			fixed := a1 - small*perEntry
+			budget := tc.bytes
+			if decoded {
+				budget = tc.decoded
+			}
+			t.Logf("%s, decoded %v: %.3f allocations per entry + %.0f per attempt", tc.name, decoded, perEntry, fixed)
+			if perEntry > budget {
+				t.Errorf("%s, decoded %v: %.3f allocations per entry, budget %.2f", tc.name, decoded, perEntry, budget)
+			}
+			if fixed > perAttempt {
+				t.Errorf("%s, decoded %v: %.0f allocations per attempt, budget %d", tc.name, decoded, fixed, perAttempt)
+			}
+		}
+	}
+}

@@ -219,3 +219,46 @@ func readHex(t *testing.T, name string) []byte {
 	}
 	return mustHex(digits.String())
 }
+
+// TestFeedBytesReusedBuffer feeds the request body through one small buffer
+// that the caller overwrites after every call, as a transport reading the
+// body does: what the engine decoded must not change.
+func TestFeedBytesReusedBuffer(t *testing.T) {
+	t.Parallel()
+	st := withState(true, "STATE", "Francesco")
+	st.KnownEntries = 4
+	body := encode(st, inputCmd("my-input"), eagerGet("STATE", val("Francesco")),
+		lazyGet("OTHER", 2), lazyStateDone(2, val("lazy value")))
+	later := encode(signalDone(17, val("awakeable value")), namedSignalDone("go", val("named value")))
+	m := New(wire.V7, Options{})
+	buf := make([]byte, 7)
+	feed := func(b []byte) {
+		for len(b) > 0 {
+			n := copy(buf, b)
+			if err := m.FeedBytes(buf[:n]); err != nil {
+				t.Fatal(err)
+			}
+			for i := range buf {
+				buf[i] = 0xFF
+			}
+			b = b[n:]
+		}
+	}
+	feed(body)
+	feed(later)
+	s := &script{t: t, m: m, v: wire.V7}
+	in := s.input()
+	if string(in.Value) != "my-input" || string(in.ID) != string(exampleID) {
+		t.Fatalf("input %q, id %x", in.Value, in.ID)
+	}
+	h1 := s.getState("STATE")
+	h2 := s.getState("OTHER")
+	s.expectValue(s.get(h1), "Francesco")
+	s.expectValue(s.get(h2), "lazy value")
+	a, _ := s.awakeable()
+	named, err := m.Signal("go")
+	s.ok(err)
+	s.expectValue(s.get(a), "awakeable value")
+	s.expectValue(s.get(named), "named value")
+	s.finish(val("done"))
+}
