@@ -27,11 +27,7 @@ func (m *Notification) AppendPayload(b []byte) []byte {
 // Result.StateKeys alias p; Result.Value is non-nil.
 func (m *Notification) DecodePayload(p []byte) error {
 	*m = Notification{MessageType: m.MessageType}
-	name := "NotificationMessage"
-	if m.MessageType.IsNotification() && m.MessageType.Known() {
-		name = m.MessageType.String()
-	}
-	r := newReader(p, name)
+	r := reader{buf: p, notification: m.MessageType}
 	for {
 		num, typ, err := r.next()
 		if err != nil {

@@ -216,12 +216,15 @@ func consumeVarint(b []byte) (uint64, int) {
 // reader walks the fields of one message. Offsets in its errors are relative
 // to the top-level payload.
 type reader struct {
-	buf   []byte
-	pos   int    // next unread byte of buf
-	base  int    // offset of buf[0] within the top-level payload
-	msg   string // protocol name of the top-level message
-	sub   string // name of the nested message being read, "" at top level
-	depth int    // nesting depth of this message
+	buf  []byte
+	pos  int    // next unread byte of buf
+	base int    // offset of buf[0] within the top-level payload
+	msg  string // protocol name of the top-level message; see notification
+	// notification is the type of the top-level message when it is a
+	// notification, whose name is then looked up only for an error.
+	notification Type
+	sub          string // name of the nested message being read, "" at top level
+	depth        int    // nesting depth of this message
 
 	field    int // number of the field being read
 	fieldPos int // offset of its tag within buf
@@ -236,17 +239,24 @@ func newReader(p []byte, msg string) reader {
 // r.bytes, which holds the nested message called name.
 func (r *reader) nested(p []byte, name string) reader {
 	return reader{
-		buf:   p,
-		base:  r.base + r.valuePos,
-		msg:   r.msg,
-		sub:   name,
-		depth: r.depth + 1,
+		buf:          p,
+		base:         r.base + r.valuePos,
+		msg:          r.msg,
+		notification: r.notification,
+		sub:          name,
+		depth:        r.depth + 1,
 	}
 }
 
 // fail returns a DecodeError for the current field.
 func (r *reader) fail(sentinel error, detail string) error {
 	name := r.msg
+	if name == "" {
+		name = "NotificationMessage"
+		if r.notification.IsNotification() && r.notification.Known() {
+			name = r.notification.String()
+		}
+	}
 	if r.sub != "" {
 		name += "." + r.sub
 	}

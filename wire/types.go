@@ -154,6 +154,7 @@ func (v Version) ContentType() string {
 	return contentTypePrefix + strconv.Itoa(int(v))
 }
 
+// String returns the version's name, such as "V6".
 func (v Version) String() string { return "V" + strconv.Itoa(int(v)) }
 
 // ParseContentType returns the protocol version named by an HTTP content type.
@@ -279,6 +280,7 @@ const (
 	ResultStateKeys                      // state_keys: StateKeys (notifications only)
 )
 
+// String returns the kind's name, such as "value" or "invocation id".
 func (k ResultKind) String() string {
 	switch k {
 	case ResultNone:
@@ -623,6 +625,8 @@ func NamedSignalID(name string) NotificationID {
 	return NotificationID{Kind: IDSignalName, Name: name}
 }
 
+// String describes the id, such as "completion 3", "signal 17" or
+// `signal "approved"`.
 func (id NotificationID) String() string {
 	switch id.Kind {
 	case IDCompletion:
