@@ -2,13 +2,19 @@
 // HTTP/2 cleartext (and full-duplex HTTP/1.1), or request/response, on one
 // port.
 //
-// [NewHandler] returns an http.Handler to mount in any mux; [ListenAndServe]
-// serves it with graceful shutdown. Options: [WithRequestResponse],
-// [WithIdentityKeys], [WithLogger].
+// [NewHandler] returns an http.Handler to mount in any mux or framework;
+// [ListenAndServe] and [Serve] serve it with graceful shutdown, and
+// [NewServer] returns the http.Server they use. Options:
+// [WithRequestResponse], [WithIdentityKeys], [WithLogger],
+// [WithMaxFrameBytes], [WithJournalTimeout], [WithShutdownTimeout].
 //
-// Routes, relative to where the handler is mounted: GET /discover (the
-// endpoint manifest), POST /invoke/{service}/{handler} (one attempt of an
-// invocation), GET /health.
+// Routes, relative to where the handler is mounted (a mount prefix needs no
+// stripping): GET /discover (the endpoint manifest), POST
+// /invoke/{service}/{handler} (one attempt of an invocation), GET /health.
+//
+// Each invocation runs its handler on one goroutine that the request waits
+// for; in bidirectional mode a second goroutine reads notifications from the
+// request body while the handler runs. Neither outlives the request.
 package h2c
 
 import (
@@ -26,59 +32,120 @@ import (
 	restate "github.com/qcodr/restate-sdk-go"
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
 	"github.com/qcodr/restate-sdk-go/internal/invocation"
+	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
-// Option configures the handler.
-type Option func(*config)
+// Option configures [NewHandler], [Serve] and [ListenAndServe].
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
 	endpoint.Config
-	err error
+	journalTimeout  time.Duration
+	shutdownTimeout time.Duration
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		journalTimeout:  time.Minute,
+		shutdownTimeout: 30 * time.Second,
+	}
+	for _, o := range opts {
+		if o == nil {
+			return c, errors.New("h2c: nil option")
+		}
+		o.apply(&c)
+	}
+	return c, nil
 }
 
 // WithRequestResponse serves request/response instead of bidirectional
-// streaming: the runtime sends the whole journal, the handler runs until it
-// ends or blocks, and suspends whenever it waits. Use it behind proxies that
-// cannot stream both ways.
+// streaming (the default): the runtime sends the whole journal and closes
+// the request body, the handler runs until it ends or waits for something
+// not in the journal, and then suspends. The manifest advertises the mode.
+// Use it behind proxies that cannot stream both ways; it costs a round trip
+// through the runtime for every wait.
 func WithRequestResponse() Option {
-	return func(c *config) { c.Mode = endpoint.RequestResponse }
+	return optionFunc(func(c *config) { c.Mode = endpoint.RequestResponse })
 }
 
-// WithIdentityKeys turns on request identity verification: every request
-// (except /health) must carry a token signed by one of keys, formatted
-// publickeyv1_…; others get 401 before any handler code runs.
+// WithIdentityKeys turns on request identity verification (off by
+// default): every request except /health must carry a token signed by the
+// private half of one of keys, which are formatted publickeyv1_…; other
+// requests get 401 before any handler code runs. NewHandler fails on a
+// malformed key.
 func WithIdentityKeys(keys ...string) Option {
-	return func(c *config) { c.IdentityKeys = append(c.IdentityKeys, keys...) }
+	return optionFunc(func(c *config) { c.IdentityKeys = append(c.IdentityKeys, keys...) })
 }
 
 // WithLogger sets the logger of the endpoint and the base logger of
 // handlers (default slog.Default()).
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.Logger = l }
+	return optionFunc(func(c *config) { c.Logger = l })
 }
 
-// WithMaxFrameBytes bounds the size of one protocol frame (default 32 MiB,
-// as the runtime's own message size limit).
+// WithMaxFrameBytes bounds the payload of one protocol frame from the
+// runtime (default 32 MiB, the runtime's own message size limit). A larger
+// frame fails the attempt with a protocol violation (571) before its
+// payload is buffered.
 func WithMaxFrameBytes(n uint32) Option {
-	return func(c *config) { c.MaxFrameBytes = n }
+	return optionFunc(func(c *config) { c.MaxFrameBytes = n })
 }
 
-// Handler is the http.Handler of a Restate deployment endpoint.
+// WithJournalTimeout bounds how long an attempt waits for the start of its
+// request body: the start message and the journal in bidirectional mode,
+// the whole body in request/response mode (default one minute; 0 waits
+// forever). The runtime sends these at once, so a peer that stalls longer
+// gets a protocol violation (571) instead of holding the request open.
+// Notifications that arrive later on a bidirectional stream have no
+// deadline: the runtime decides when to close the stream.
+func WithJournalTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.journalTimeout = d })
+}
+
+// WithShutdownTimeout sets how long [Serve] and [ListenAndServe] wait for
+// in-flight invocations to finish or suspend once asked to stop (default
+// 30 seconds). Invocations still running then are cancelled.
+func WithShutdownTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.shutdownTimeout = d })
+}
+
+// Handler is the http.Handler of a Restate deployment endpoint. It is safe
+// for concurrent use.
 type Handler struct {
-	ep      *endpoint.Endpoint
-	wg      sync.WaitGroup
+	ep             *endpoint.Endpoint
+	journalTimeout time.Duration
+	serverHeader   []string
+
 	mu      sync.Mutex
+	wg      sync.WaitGroup
 	closing bool
+	calls   map[*call]struct{}
 }
 
-// NewHandler returns the endpoint serving services. It fails on duplicate
-// service names and malformed identity keys.
+// call is one in-flight invocation, tracked for shutdown.
+type call struct {
+	cancel context.CancelFunc
+	inv    *invocation.Invocation // bidirectional mode, once the handler started
+}
+
+// NewHandler returns the endpoint serving services. It fails on a nil or
+// duplicate service, a nil option and a malformed identity key.
 func NewHandler(services []restate.ServiceDefinition, opts ...Option) (*Handler, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
+	return newHandler(services, c)
+}
+
+func newHandler(services []restate.ServiceDefinition, c config) (*Handler, error) {
 	defs := make([]*endpoint.Service, 0, len(services))
 	for _, s := range services {
 		if s == nil {
@@ -90,14 +157,25 @@ func NewHandler(services []restate.ServiceDefinition, opts ...Option) (*Handler,
 	if err != nil {
 		return nil, fmt.Errorf("h2c: %w", err)
 	}
-	return &Handler{ep: ep}, nil
+	return &Handler{
+		ep:             ep,
+		journalTimeout: c.journalTimeout,
+		serverHeader:   []string{ep.ServerHeader},
+		calls:          map[*call]struct{}{},
+	}, nil
 }
 
 func (h *Handler) log() *slog.Logger { return h.ep.Logger }
 
-func (h *Handler) header(w http.ResponseWriter) {
-	w.Header().Set("x-restate-server", h.ep.ServerHeader)
-}
+// contentTypes holds the header value of each protocol version, so that
+// responses share one slice instead of allocating it.
+var contentTypes = func() map[wire.Version][]string {
+	m := map[wire.Version][]string{}
+	for v := wire.MinVersion; v <= wire.MaxVersion; v++ {
+		m[v] = []string{v.ContentType()}
+	}
+	return m
+}()
 
 func httpError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("content-type", "text/plain; charset=utf-8")
@@ -107,7 +185,7 @@ func httpError(w http.ResponseWriter, status int, msg string) {
 
 // ServeHTTP routes discovery, invocations and health checks.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.header(w)
+	w.Header()["X-Restate-Server"] = h.serverHeader
 	kind, path, service, handler := endpoint.Route(r.URL.Path)
 	if kind == endpoint.RouteHealth {
 		w.Header().Set("content-type", "text/plain")
@@ -115,7 +193,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.ep.Verifier.Verify(path, r.Header); err != nil {
-		h.log().Warn("rejected request", "path", r.URL.Path, "error", err)
+		h.log().Warn("h2c: rejected request", "method", r.Method, "path", r.URL.Path, "error", err)
 		httpError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
@@ -125,163 +203,361 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case endpoint.RouteInvoke:
 		h.invoke(w, r, service, handler)
 	default:
-		httpError(w, http.StatusNotFound, "not found: use /discover or /invoke/{service}/{handler}")
+		h.log().Warn("h2c: no such route", "method", r.Method, "path", r.URL.Path)
+		httpError(w, http.StatusNotFound, "not found: use GET /discover, POST /invoke/{service}/{handler} or GET /health")
 	}
 }
 
 func (h *Handler) discover(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
+		h.log().Warn("h2c: discovery with a wrong method", "method", r.Method)
+		w.Header().Set("allow", http.MethodGet)
 		httpError(w, http.StatusMethodNotAllowed, "discovery needs GET")
 		return
 	}
-	if r.ContentLength > 0 {
+	if hasBody(r) {
+		h.log().Warn("h2c: discovery request with a body")
 		httpError(w, http.StatusBadRequest, "discovery takes no request body")
 		return
 	}
 	status, ct, body := h.ep.Discover(r.Header.Get("accept"), h.ep.Mode)
 	if status != http.StatusOK {
-		h.log().Warn("discovery failed", "status", status, "reason", string(body))
+		h.log().Warn("h2c: discovery failed", "status", status, "accept", r.Header.Get("accept"), "reason", string(body))
 	}
 	w.Header().Set("content-type", ct)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
+// hasBody reports whether a request carries a non-empty body. A GET with an
+// empty body (or a chunked one that ends at once) is fine.
+func hasBody(r *http.Request) bool {
+	if r.ContentLength > 0 {
+		return true
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return false
+	}
+	var b [1]byte
+	n, _ := io.ReadFull(r.Body, b[:])
+	return n > 0
+}
+
 func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, service, handler string) {
 	if r.Method != http.MethodPost {
+		h.log().Warn("h2c: invocation with a wrong method", "method", r.Method, "path", r.URL.Path)
+		w.Header().Set("allow", http.MethodPost)
 		httpError(w, http.StatusMethodNotAllowed, "invocations need POST")
 		return
 	}
 	v, err := wire.ParseContentType(r.Header.Get("content-type"))
 	if err != nil {
+		h.log().Warn("h2c: unsupported invocation content type", "path", r.URL.Path, "error", err)
 		httpError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
 	}
 	_, hd, err := h.ep.Lookup(service, handler)
 	if err != nil {
+		h.log().Warn("h2c: invocation of an unknown target", "path", r.URL.Path, "error", err)
 		httpError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	if !h.track() {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	c := h.track(cancel)
+	if c == nil {
+		h.log().Warn("h2c: invocation refused while shutting down", "path", r.URL.Path)
 		httpError(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
-	defer h.wg.Done()
+	defer h.untrack(c)
 	attempt := endpoint.Attempt{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")}
 	if h.ep.Mode == endpoint.RequestResponse {
-		h.requestResponse(w, r, hd, v, attempt)
+		h.requestResponse(ctx, w, r, hd, v, attempt)
 		return
 	}
-	h.bidi(w, r, hd, v, attempt)
+	h.bidi(ctx, w, r, hd, v, attempt, c)
 }
 
-// track registers an in-flight invocation unless the handler is shutting
-// down.
-func (h *Handler) track() bool {
+// track registers an in-flight invocation, or returns nil if the handler is
+// shutting down.
+func (h *Handler) track(cancel context.CancelFunc) *call {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
-		return false
+		return nil
 	}
+	c := &call{cancel: cancel}
+	h.calls[c] = struct{}{}
 	h.wg.Add(1)
-	return true
+	return c
 }
 
-func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.ep.MaxBodyBytes+1))
+func (h *Handler) untrack(c *call) {
+	h.mu.Lock()
+	delete(h.calls, c)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// started records the running invocation of a bidirectional call. During a
+// shutdown its input is closed at once, so it suspends at its next wait.
+func (h *Handler) started(c *call, inv *invocation.Invocation) {
+	h.mu.Lock()
+	c.inv = inv
+	closing := h.closing
+	h.mu.Unlock()
+	if closing {
+		inv.CloseInput()
+	}
+}
+
+// buffers are the read buffers of request bodies.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// past is a read deadline that has passed: setting it interrupts a blocked
+// read at once, on HTTP/1.1 and HTTP/2 alike.
+var past = time.Unix(1, 0)
+
+// errJournalTimeout is the cause of a read that WithJournalTimeout cut off.
+var errJournalTimeout = errors.New("the start of the request body did not arrive in time")
+
+// readStart feeds the request body to m until the handler can start (or,
+// when whole, until the body ends), or the attempt fails. It reports whether
+// the body ended. It reads the first chunk without a deadline and arms the
+// journal timeout only if more is needed, so that the common case, where the
+// journal arrives in one piece, pays nothing for it.
+func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, m *replay.Machine, buf []byte, whole bool) (eof bool, err error) {
+	var t *cutoff
+	defer func() {
+		if t != nil && t.stop() && err != nil {
+			err = fmt.Errorf("%w (after %s): %w", errJournalTimeout, h.journalTimeout, err)
+		}
+	}()
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			_ = m.FeedBytes(buf[:n])
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return true, nil
+			}
+			return false, rerr
+		}
+		if m.Closed() || (!whole && m.Ready()) {
+			return false, nil
+		}
+		if t == nil && h.journalTimeout > 0 {
+			t = newCutoff(rc, h.journalTimeout)
+		}
+	}
+}
+
+// cutoff interrupts a blocked request body read after a delay, by moving
+// the read deadline into the past. Unlike a future deadline set up front,
+// it costs nothing on HTTP/2 until it is needed.
+type cutoff struct {
+	mu    sync.Mutex
+	t     *time.Timer
+	rc    *http.ResponseController
+	done  bool
+	fired bool
+}
+
+func newCutoff(rc *http.ResponseController, d time.Duration) *cutoff {
+	c := &cutoff{rc: rc}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = time.AfterFunc(d, c.fire)
+	return c
+}
+
+func (c *cutoff) fire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	c.fired = true
+	_ = c.rc.SetReadDeadline(past)
+}
+
+// stop disarms the cutoff and reports whether it fired. Once stop returned,
+// the cutoff no longer touches the response. A fired cutoff leaves the read
+// deadline in the past: the body cannot be read any more.
+func (c *cutoff) stop() bool {
+	c.t.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done = true
+	return c.fired
+}
+
+// readFailed logs why the start of an attempt could not be read and closes
+// the machine's input, which fails the attempt with a protocol violation
+// unless the whole journal arrived.
+func (h *Handler) readFailed(r *http.Request, m *replay.Machine, err error) {
 	if err != nil {
-		h.log().Warn("reading the request body failed", "error", err)
-		httpError(w, http.StatusBadRequest, "cannot read the request body: "+err.Error())
-		return
+		h.log().Warn("h2c: reading the request body failed", "path", r.URL.Path, "error", err)
 	}
-	if int64(len(body)) > h.ep.MaxBodyBytes {
-		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", h.ep.MaxBodyBytes))
-		return
+	_ = m.CloseInput()
+	if m.Closed() && !m.Ready() {
+		h.log().Warn("h2c: invocation failed before its handler started", "path", r.URL.Path, "error", m.Err())
 	}
-	out := h.ep.RunBuffered(r.Context(), hd, v, body, a)
-	w.Header().Set("content-type", v.ContentType())
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
 }
 
-// bidi serves one attempt as a bidirectional stream. The request's own
-// goroutine reads the replayed journal, then a reader goroutine keeps
-// feeding notifications while the handler goroutine runs and writes; both
-// are awaited before returning.
-func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt) {
+// requestResponse serves one attempt whose request body is read whole before
+// the handler starts: every wait for a notification that is not in the
+// journal suspends.
+func (h *Handler) requestResponse(ctx context.Context, w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt) {
+	rc := http.NewResponseController(w)
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	m := h.ep.NewMachine(v)
+	eof, err := h.readStart(rc, r.Body, m, *bp, true)
+	if !eof {
+		h.readFailed(r, m, err)
+	}
+	_ = m.CloseInput()
+	w.Header()["Content-Type"] = contentTypes[v]
+	w.WriteHeader(http.StatusOK)
+	if !m.Ready() {
+		_, _ = w.Write(m.TakeOutput())
+		return
+	}
+	// The frames go to the response writer as the handler produces them,
+	// without flushing: the runtime reads the response only once the
+	// attempt ends, and a short response gets a Content-Length.
+	inv := invocation.New(ctx, m, func(frames []byte) error {
+		_, err := w.Write(frames)
+		return err
+	})
+	h.ep.Prepare(inv, a)
+	inv.Start(hd.Invoke)
+	<-inv.Done()
+	if err := inv.WriteErr(); err != nil {
+		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
+	}
+}
+
+// bidi serves one attempt as a bidirectional stream. The request's goroutine
+// reads the replayed journal; then a reader goroutine keeps feeding
+// notifications while the handler goroutine runs and writes. The request
+// waits for both before it returns.
+func (h *Handler) bidi(ctx context.Context, w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
 	rc := http.NewResponseController(w)
 	if r.ProtoMajor == 1 {
 		if err := rc.EnableFullDuplex(); err != nil {
+			h.log().Error("h2c: bidirectional streaming over HTTP/1.1 needs full duplex", "error", err)
 			httpError(w, http.StatusInternalServerError, "bidirectional streaming over HTTP/1.1 needs full duplex: "+err.Error())
 			return
 		}
 	}
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
 	m := h.ep.NewMachine(v)
-	buf := make([]byte, 32<<10)
-	for !m.Ready() && !m.Closed() {
-		n, err := r.Body.Read(buf)
-		if n > 0 {
-			_ = m.FeedBytes(buf[:n])
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				h.log().Warn("reading the replayed journal failed", "error", err)
-			}
-			_ = m.CloseInput()
-			break
-		}
+	eof, err := h.readStart(rc, r.Body, m, buf, false)
+	if eof || err != nil {
+		h.readFailed(r, m, err)
+	} else if m.Closed() {
+		h.log().Warn("h2c: invocation failed before its handler started", "path", r.URL.Path, "error", m.Err())
 	}
-	w.Header().Set("content-type", v.ContentType())
+	w.Header()["Content-Type"] = contentTypes[v]
 	w.WriteHeader(http.StatusOK)
 	if !m.Ready() {
-		// The attempt failed before the handler could start; the engine wrote
-		// an ErrorMessage saying why.
+		// The engine wrote an ErrorMessage saying why.
 		_, _ = w.Write(m.TakeOutput())
 		return
 	}
-	if err := rc.Flush(); err != nil {
-		return
-	}
-	inv := invocation.New(r.Context(), m, func(frames []byte) error {
+	// The status line goes out with the first frames: the runtime waits for
+	// those, not for the headers. The last batch of an attempt is not
+	// flushed here either: returning from ServeHTTP flushes it together
+	// with the end of the stream, in one write.
+	inv := invocation.New(ctx, m, func(frames []byte) error {
 		if _, err := w.Write(frames); err != nil {
 			return err
+		}
+		if endsAttempt(frames) {
+			return nil
 		}
 		return rc.Flush()
 	})
 	h.ep.Prepare(inv, a)
+	h.started(c, inv)
 
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		for {
-			n, err := r.Body.Read(buf)
-			if n > 0 {
-				_ = inv.Feed(buf[:n])
-			}
-			if err != nil {
-				if !errors.Is(err, io.EOF) && !isBodyClosed(err) {
-					h.log().Debug("request body ended", "error", err)
-				}
-				inv.CloseInput()
-				return
-			}
-		}
-	}()
+	var readerDone chan struct{}
+	if !eof {
+		readerDone = make(chan struct{})
+		go h.readNotifications(r, inv, buf, readerDone)
+	}
 	inv.Start(hd.Invoke)
 	<-inv.Done()
-	// Unblock the reader: the runtime usually ends the request body after our
-	// last frame, but it does not have to.
-	select {
-	case <-readerDone:
-	default:
-		if err := rc.SetReadDeadline(time.Now()); err != nil {
-			_ = r.Body.Close()
-		}
-		<-readerDone
+	if readerDone != nil {
+		stopReading(rc, r.Body, readerDone)
 	}
 	if err := inv.WriteErr(); err != nil {
-		h.log().Debug("writing the response failed", "error", err)
+		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
 	}
+}
+
+// readNotifications feeds the rest of the request body to the invocation
+// until the body ends or fails, then closes the invocation's input.
+func (h *Handler) readNotifications(r *http.Request, inv *invocation.Invocation, buf []byte, done chan<- struct{}) {
+	defer close(done)
+	defer inv.CloseInput()
+	failed := false
+	for {
+		n, err := r.Body.Read(buf)
+		if n > 0 && !failed {
+			if ferr := inv.Feed(buf[:n]); ferr != nil {
+				failed = true
+				h.log().Warn("h2c: bad frame from the runtime", "path", r.URL.Path, "error", ferr)
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !isBodyClosed(err) {
+				h.log().Debug("h2c: request body ended", "path", r.URL.Path, "error", err)
+			}
+			return
+		}
+	}
+}
+
+// stopReading ends the reader goroutine once the handler is done. The
+// runtime usually ends the request body after the last frame, but it does
+// not have to; a read deadline in the past unblocks the reader without the
+// lock contention of closing the body under a concurrent read.
+func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan struct{}) {
+	select {
+	case <-done:
+		return
+	default:
+	}
+	if err := rc.SetReadDeadline(past); err != nil {
+		_ = body.Close()
+	}
+	<-done
+}
+
+// endsAttempt reports whether the last of frames is End, Suspension or
+// Error: nothing follows it.
+func endsAttempt(frames []byte) bool {
+	var last wire.Type
+	for len(frames) >= wire.HeaderSize {
+		hd, err := wire.DecodeHeader(frames)
+		if err != nil {
+			break
+		}
+		last = hd.Type
+		n := wire.HeaderSize + int(hd.Length)
+		if n > len(frames) {
+			break
+		}
+		frames = frames[n:]
+	}
+	return last == wire.TypeEnd || last == wire.TypeSuspension || last == wire.TypeError
 }
 
 func isBodyClosed(err error) bool {
@@ -289,12 +565,50 @@ func isBodyClosed(err error) bool {
 		strings.Contains(err.Error(), "body closed by handler")
 }
 
-// Shutdown stops accepting invocations and waits until the in-flight ones
-// finish or suspend, or ctx ends.
+// Shutdown stops accepting invocations (new ones get 503) and waits until
+// the in-flight ones finish or suspend: the input of every bidirectional
+// invocation is closed, so a handler that waits for a notification suspends
+// at once. If ctx ends first, the remaining invocations are cancelled (their
+// handlers end at their next operation, and their run closures see their
+// context done) and Shutdown returns ctx's error. Shutdown does not close
+// connections; [Serve] does that with http.Server.Shutdown.
 func (h *Handler) Shutdown(ctx context.Context) error {
+	h.beginShutdown()
+	err := h.wait(ctx)
+	if err != nil {
+		h.abort()
+	}
+	return err
+}
+
+// beginShutdown refuses new invocations and closes the input of the
+// running bidirectional ones.
+func (h *Handler) beginShutdown() {
 	h.mu.Lock()
 	h.closing = true
+	var open []*invocation.Invocation
+	for c := range h.calls {
+		if c.inv != nil {
+			open = append(open, c.inv)
+		}
+	}
 	h.mu.Unlock()
+	for _, inv := range open {
+		inv.CloseInput()
+	}
+}
+
+// abort cancels every in-flight invocation.
+func (h *Handler) abort() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.calls {
+		c.cancel()
+	}
+}
+
+// wait waits for the in-flight invocations or for ctx.
+func (h *Handler) wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {
@@ -303,4 +617,11 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// inFlight returns the number of running invocations.
+func (h *Handler) inFlight() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.calls)
 }

@@ -3,6 +3,7 @@ package h2c
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -13,13 +14,11 @@ import (
 	restate "github.com/qcodr/restate-sdk-go"
 )
 
-// ShutdownTimeout is how long ListenAndServe waits for in-flight
-// invocations to finish or suspend after it was asked to stop.
-var ShutdownTimeout = 30 * time.Second
-
 // NewServer returns an http.Server for h that speaks HTTP/1.1 and HTTP/2
-// cleartext (prior knowledge, as the Restate runtime connects) on the same
-// port.
+// cleartext with prior knowledge (as the Restate runtime connects to http://
+// deployments) on the same port. It sets a ReadHeaderTimeout of 10 seconds
+// and no other timeouts: a bidirectional invocation stays open for as long
+// as the runtime keeps it open.
 func NewServer(addr string, h http.Handler) *http.Server {
 	var p http.Protocols
 	p.SetHTTP1(true)
@@ -32,20 +31,35 @@ func NewServer(addr string, h http.Handler) *http.Server {
 	}
 }
 
-// ListenAndServe serves services on addr until ctx ends or the process gets
-// SIGINT or SIGTERM, then shuts down gracefully: it stops accepting
-// connections and waits up to ShutdownTimeout for in-flight invocations.
+// ListenAndServe serves services on addr (for example ":9080") until ctx
+// ends or the process gets SIGINT or SIGTERM, then shuts down gracefully; see
+// [Serve]. It fails if it cannot listen on addr.
 func ListenAndServe(ctx context.Context, addr string, services []restate.ServiceDefinition, opts ...Option) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("h2c: %w", err)
 	}
 	return Serve(ctx, ln, services, opts...)
 }
 
-// Serve is ListenAndServe on an existing listener.
+// Serve serves services on ln with HTTP/1.1 and HTTP/2 cleartext until ctx
+// ends or the process gets SIGINT or SIGTERM. Then it stops accepting
+// connections and invocations and waits for the in-flight ones to finish or
+// suspend (a handler that waits for a notification suspends at once), for
+// at most the shutdown timeout ([WithShutdownTimeout], 30 seconds by
+// default). Invocations still running then are cancelled and their
+// connections closed.
+//
+// Serve returns nil after a graceful shutdown, an error wrapping
+// context.DeadlineExceeded if the shutdown timed out, and the error of
+// http.Server.Serve if serving failed. It closes ln.
 func Serve(ctx context.Context, ln net.Listener, services []restate.ServiceDefinition, opts ...Option) error {
-	h, err := NewHandler(services, opts...)
+	c, err := newConfig(opts)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	h, err := newHandler(services, c)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -57,15 +71,37 @@ func Serve(ctx context.Context, ln net.Listener, services []restate.ServiceDefin
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return err
+		// Serving failed: the in-flight invocations lost their connections.
+		h.abort()
+		_ = h.wait(context.Background())
+		return fmt.Errorf("h2c: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	// From here a second signal terminates the process as usual.
+	stop()
+	h.log().Info("h2c: shutting down", "in_flight", h.inFlight(), "timeout", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()
-	herr := h.Shutdown(sctx)
+	// Closing the input of streaming invocations first lets them suspend,
+	// which http.Server.Shutdown then sees as idle connections.
+	h.beginShutdown()
 	serr := srv.Shutdown(sctx)
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	herr := h.wait(sctx)
+	if serr != nil || herr != nil {
+		n := h.inFlight()
+		h.abort()
+		_ = srv.Close()
+		// Cancelled handlers end at their next operation; give them a moment
+		// so that Serve returns without leaving them behind.
+		gctx, gcancel := context.WithTimeout(context.Background(), time.Second)
+		_ = h.wait(gctx)
+		gcancel()
+		<-errc
+		return fmt.Errorf("h2c: shutdown timed out after %s with %d invocations in flight: %w", c.shutdownTimeout, n, errors.Join(serr, herr))
 	}
-	return errors.Join(herr, serr)
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("h2c: %w", err)
+	}
+	h.log().Info("h2c: shut down")
+	return nil
 }
