@@ -105,7 +105,7 @@ func TestAttemptEndings(t *testing.T) {
 						want = &wire.SuspensionMessage{WaitingCompletions: []uint32{2}, WaitingSignals: []uint32{1}}
 					} else {
 						want = &wire.SuspensionMessage{AwaitingOn: &wire.Future{
-							CombinatorType: wire.CombinatorFirstCompleted,
+							CombinatorType:     wire.CombinatorFirstCompleted,
 							WaitingCompletions: []uint32{2}, WaitingSignals: []uint32{1},
 						}}
 					}
