@@ -10,7 +10,7 @@ import (
 // DefaultMaxFrameLength is the default limit on a frame's payload length:
 // 32 MiB, the runtime's own default `message-size-limit`. The runtime sends
 // no larger frame and rejects larger ones from the SDK, so a longer declared
-// length means a corrupt or hostile stream; rejecting it early keeps a
+// length means a corrupt or hostile stream; rejecting it early keeps an
 // 8-byte header from making the decoder wait for, or buffer, gigabytes.
 const DefaultMaxFrameLength = 32 << 20
 
