@@ -1,7 +1,9 @@
 package replay
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -439,10 +441,13 @@ func (m *Machine) Take(h Handle) (wire.Result, bool) {
 	}
 	r := *p
 	m.ready.delete(id)
-	for i := range m.tracked {
-		if m.tracked[i].handle == h {
-			m.tracked[i].invocationID = r.InvocationID
-		}
+	// Remember the invocation id of a tracked call for its cancellation.
+	// tracked is in handle order (handles only grow), so this is a binary
+	// search rather than a scan per Take.
+	if i, found := slices.BinarySearchFunc(m.tracked, h, func(t trackedCall, h Handle) int {
+		return cmp.Compare(t.handle, h)
+	}); found {
+		m.tracked[i].invocationID = r.InvocationID
 	}
 	return r, true
 }
