@@ -21,6 +21,45 @@ func runJournal(n int) []wire.Message {
 	return msgs
 }
 
+// fanOutJournal is the request body of an invocation that started n runs
+// at once and then awaited them: all run commands, then all completions.
+func fanOutJournal(n int) []wire.Message {
+	msgs := []wire.Message{startMsg(uint32(1 + 2*n)), inputCmd("in")}
+	for i := 1; i <= n; i++ {
+		msgs = append(msgs, runCmd(uint32(i), "step"))
+	}
+	for i := 1; i <= n; i++ {
+		msgs = append(msgs, runDone(uint32(i), val("result")))
+	}
+	return msgs
+}
+
+// replayFanOut issues n runs, then awaits and takes each.
+func replayFanOut(b testing.TB, m *Machine, n int) {
+	if _, err := m.Input(); err != nil {
+		b.Fatal(err)
+	}
+	hs := make([]Handle, n)
+	for i := range hs {
+		h, exec, err := m.Run("step")
+		if err != nil || exec {
+			b.Fatalf("Run: %v, execute %v", err, exec)
+		}
+		hs[i] = h
+	}
+	for _, h := range hs {
+		if res, err := m.Await(Single(h)); err != nil || res.Status != StatusReady {
+			b.Fatalf("Await: %v %v", res.Status, err)
+		}
+		if _, ok := m.Take(h); !ok {
+			b.Fatal("Take")
+		}
+	}
+	if err := m.End(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // eagerStateJournal is the request body of an invocation that journaled n
 // eager state gets.
 func eagerStateJournal(n int) []wire.Message {
@@ -158,6 +197,13 @@ func BenchmarkReplayRunsDecoded(b *testing.B) {
 	for _, n := range benchSizes {
 		journal := runJournal(n)
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchReplayDecoded(b, n, journal, replayRuns) })
+	}
+}
+
+func BenchmarkReplayRunsFanOut(b *testing.B) {
+	for _, n := range benchSizes {
+		journal := fanOutJournal(n)
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchReplay(b, n, journal, replayFanOut) })
 	}
 }
 

@@ -280,11 +280,36 @@ func (m *Machine) Run(name string) (h Handle, needsExecution bool, err error) {
 		return 0, false, err
 	}
 	h = m.newHandle(wire.CompletionID(c))
-	if m.knownNotification(wire.CompletionID(c)) {
+	if m.completionKnown(c) {
 		return h, false, nil
 	}
 	m.runs[h] = &runInfo{commandIndex: uint32(m.commandIndex), name: name}
 	return h, true, nil
+}
+
+// completionKnown reports whether a notification for completion c was
+// applied or is queued, like knownNotification, but in constant time for
+// the ids the received set covers. For a run's completion id the two agree:
+// such a notification only reaches the ready set through the queue, and
+// nothing can take it before the run exists.
+func (m *Machine) completionKnown(c uint32) bool {
+	if c < maxReceivedID {
+		w := int(c / 64)
+		return w < len(m.received) && m.received[w]&(1<<(c%64)) != 0
+	}
+	return m.knownNotification(wire.CompletionID(c))
+}
+
+// markReceived records that a notification for completion c arrived.
+func (m *Machine) markReceived(c uint32) {
+	if c >= maxReceivedID {
+		return
+	}
+	w := int(c / 64)
+	if w >= len(m.received) {
+		m.received = append(m.received, make([]uint64, w+1-len(m.received))...)
+	}
+	m.received[w] |= 1 << (c % 64)
 }
 
 // knownNotification reports whether a notification for id was applied or is

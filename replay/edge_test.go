@@ -207,3 +207,29 @@ func TestAccessors(t *testing.T) {
 		t.Errorf("Error methods: %q", e.Error())
 	}
 }
+
+// TestRunCompletionBeyondReceivedSet: completion ids past the received bit
+// set are found by scanning the queue.
+func TestRunCompletionBeyondReceivedSet(t *testing.T) {
+	t.Parallel()
+	const c = maxReceivedID + 5
+	for _, journaled := range []bool{true, false} {
+		msgs := []wire.Message{startMsg(2), inputCmd(""), runCmd(c, "r")}
+		if journaled {
+			msgs[0] = startMsg(3)
+			msgs = append(msgs, runDone(c, val("stored")))
+		}
+		m := New(wire.V6, Options{})
+		if err := m.FeedBytes(encode(msgs...)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Input(); err != nil {
+			t.Fatal(err)
+		}
+		m.nextCompletionID = c // as if the handler had used the ids before
+		_, exec, err := m.Run("r")
+		if err != nil || exec == journaled {
+			t.Errorf("completion journaled %v: Run executes %v, err %v", journaled, exec, err)
+		}
+	}
+}

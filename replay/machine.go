@@ -91,6 +91,10 @@ type trackedCall struct {
 	invocationID string
 }
 
+// maxReceivedID bounds the completion ids tracked in Machine.received
+// (128 KiB at most); notifications for larger ids are found by scanning.
+const maxReceivedID = 1 << 20
+
 // maxSizeHint bounds the capacity reserved from StartMessage.known_entries.
 const maxSizeHint = 1 << 14
 
@@ -161,6 +165,7 @@ type Machine struct {
 
 	processingFirstEntry bool
 	runs                 map[Handle]*runInfo
+	received             []uint64               // bit set of the completion ids received, see completionKnown
 	proposedRuns         map[uint32]wire.Result // V7: proposals awaiting their ack
 	tracked              []trackedCall
 
@@ -396,6 +401,9 @@ func (m *Machine) Feed(msg wire.Message) error {
 			return m.fail(protocolViolation("%s without id or result", msg.MessageType))
 		}
 		m.queue = append(m.queue, msg)
+		if msg.ID.Kind == wire.IDCompletion {
+			m.markReceived(msg.ID.Index)
+		}
 		return m.countJournalEntry()
 	case *wire.ProposeRunCompletionAckMessage:
 		if m.state != stateProcessing {
@@ -411,6 +419,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 			ID:          wire.CompletionID(msg.CompletionID),
 			Result:      res,
 		})
+		m.markReceived(msg.CompletionID)
 		return nil
 	case *wire.CommandAckMessage:
 		return nil // never requested; harmless
