@@ -76,8 +76,10 @@ type AwaitResult struct {
 	Run    Handle // with StatusExecuteRun
 }
 
-func (m *Machine) leafState(h Handle) FutureState {
-	r, ok := m.ready.get(m.handles[h])
+func (m *Machine) leafState(h Handle) FutureState { return m.idState(m.handles[h]) }
+
+func (m *Machine) idState(id wire.NotificationID) FutureState {
+	r, ok := m.ready.get(id)
 	switch {
 	case !ok:
 		return Pending
@@ -167,18 +169,102 @@ func (m *Machine) State(f *Future) FutureState {
 // races deterministic: a replay sees the notifications in the order the
 // original execution saw them.
 func (m *Machine) resolve(f *Future, withCancel bool) bool {
+	if len(f.Children) == 0 && len(f.Handles) > flatResolveMin {
+		return m.resolveFlat(f, withCancel)
+	}
+	return m.resolveTree(f, withCancel)
+}
+
+// resolveTree is resolve for any future: it evaluates the whole tree after
+// each notification.
+func (m *Machine) resolveTree(f *Future, withCancel bool) bool {
 	for {
 		if m.State(f) != Pending || (withCancel && m.leafState(CancelHandle) != Pending) {
 			return true
 		}
-		if m.queueHead == len(m.queue) {
-			m.queue, m.queueHead = m.queue[:0], 0
+		if _, ok := m.applyNext(); !ok {
 			return false
 		}
-		n := m.queue[m.queueHead]
-		m.queue[m.queueHead] = nil
-		m.queueHead++
-		m.ready.set(n.ID, &n.Result)
+	}
+}
+
+// applyNext moves the head of the queue into the ready set.
+func (m *Machine) applyNext() (*wire.Notification, bool) {
+	if m.queueHead == len(m.queue) {
+		m.queue, m.queueHead = m.queue[:0], 0
+		return nil, false
+	}
+	n := m.queue[m.queueHead]
+	m.queue[m.queueHead] = nil
+	m.queueHead++
+	m.ready.set(n.ID, &n.Result)
+	return n, true
+}
+
+// flatResolveMin is the number of handles from which resolve evaluates a
+// future without children incrementally.
+const flatResolveMin = 8
+
+// resolveFlat is resolve for a future without children: re-evaluating all
+// of its leaves after each notification made awaiting all of N handles
+// O(N²). It counts the leaves per state instead and updates the counts
+// when a notification for one of them is applied, which decides exactly as
+// State does.
+func (m *Machine) resolveFlat(f *Future, withCancel bool) bool {
+	var counts [3]int // leaves by FutureState
+	// Occurrences of each notification among the leaves, keyed like the
+	// ready set.
+	occurrences := make(map[uint64]int, len(f.Handles))
+	var named map[string]int
+	for _, h := range f.Handles {
+		counts[m.leafState(h)]++
+		if id := m.handles[h]; id.Kind == wire.IDSignalName {
+			if named == nil {
+				named = make(map[string]int)
+			}
+			named[id.Name]++
+		} else {
+			occurrences[packID(id)]++
+		}
+	}
+	resolved := func() bool {
+		switch f.Combinator {
+		case wire.CombinatorAllCompleted:
+			return counts[Pending] == 0
+		case wire.CombinatorFirstSucceededOrAllFailed:
+			return counts[Succeeded] > 0 || counts[Pending] == 0
+		case wire.CombinatorAllSucceededOrFirstFailed:
+			return counts[Failed] > 0 || counts[Pending] == 0
+		}
+		return counts[Pending] < len(f.Handles)
+	}
+	for {
+		if resolved() || (withCancel && m.leafState(CancelHandle) != Pending) {
+			return true
+		}
+		if m.queueHead == len(m.queue) {
+			m.applyNext() // resets the queue
+			return false
+		}
+		id := m.queue[m.queueHead].ID
+		var k int
+		if id.Kind == wire.IDSignalName {
+			k = named[id.Name]
+		} else {
+			k = occurrences[packID(id)]
+		}
+		if k == 0 {
+			m.applyNext()
+			continue
+		}
+		before := m.idState(id)
+		n, _ := m.applyNext()
+		after := Succeeded
+		if n.Result.Kind == wire.ResultFailure {
+			after = Failed
+		}
+		counts[before] -= k
+		counts[after] += k
 	}
 }
 

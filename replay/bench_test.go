@@ -60,6 +60,32 @@ func replayFanOut(b testing.TB, m *Machine, n int) {
 	}
 }
 
+// replayAwaitAll issues n runs, then awaits all of them at once.
+func replayAwaitAll(b testing.TB, m *Machine, n int) {
+	if _, err := m.Input(); err != nil {
+		b.Fatal(err)
+	}
+	all := Future{Combinator: wire.CombinatorAllSucceededOrFirstFailed, Handles: make([]Handle, n)}
+	for i := range all.Handles {
+		h, exec, err := m.Run("step")
+		if err != nil || exec {
+			b.Fatalf("Run: %v, execute %v", err, exec)
+		}
+		all.Handles[i] = h
+	}
+	if res, err := m.Await(all); err != nil || res.Status != StatusReady {
+		b.Fatalf("Await: %v %v", res.Status, err)
+	}
+	for _, h := range all.Handles {
+		if _, ok := m.Take(h); !ok {
+			b.Fatal("Take")
+		}
+	}
+	if err := m.End(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // eagerStateJournal is the request body of an invocation that journaled n
 // eager state gets.
 func eagerStateJournal(n int) []wire.Message {
@@ -204,6 +230,13 @@ func BenchmarkReplayRunsFanOut(b *testing.B) {
 	for _, n := range benchSizes {
 		journal := fanOutJournal(n)
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchReplay(b, n, journal, replayFanOut) })
+	}
+}
+
+func BenchmarkReplayRunsAwaitAll(b *testing.B) {
+	for _, n := range benchSizes {
+		journal := fanOutJournal(n)
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchReplay(b, n, journal, replayAwaitAll) })
 	}
 }
 
