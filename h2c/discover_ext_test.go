@@ -279,8 +279,7 @@ func TestBadRequestsAreLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := serve(t, h)
-	r := &rig{proto: "h2c", mode: "bidi", h: h, srv: srv, client: newClient(t, "h2c")}
+	r := newRigFor(t, "h2c", "bidi", h, h)
 	req, _ := http.NewRequest("POST", r.url("/invoke/Greeter/greet"), strings.NewReader("x"))
 	req.Header.Set("content-type", "text/plain")
 	do(t, r.client, req)

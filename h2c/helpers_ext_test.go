@@ -34,8 +34,9 @@ var runs atomic.Int64
 // runStarted receives a value whenever the block handler's run closure
 // starts, and runEnded the context error it ended with.
 var (
-	runStarted = make(chan struct{}, 1024)
-	runEnded   = make(chan error, 1024)
+	runStarted  = make(chan struct{}, 1024)
+	runEnded    = make(chan error, 1024)
+	waitStarted = make(chan struct{}, 1024)
 )
 
 func greeterService() *restate.Service {
@@ -88,17 +89,49 @@ func greeterService() *restate.Service {
 				}
 			})
 		}),
+		// wait waits ms milliseconds without journaling anything, then
+		// returns; it stops early when its context ends.
+		restate.NewHandler("wait", func(ctx restate.Context, ms int) (string, error) {
+			runs.Add(1)
+			notify(waitStarted, struct{}{})
+			select {
+			case <-time.After(time.Duration(ms) * time.Millisecond):
+				return "done", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}),
 		// block runs a closure that only ends when its context does.
 		restate.NewHandler("block", restate.NoInput(func(ctx restate.Context) (string, error) {
 			runs.Add(1)
 			return restate.Run(ctx, func(rc restate.RunContext) (string, error) {
-				runStarted <- struct{}{}
+				notify(runStarted, struct{}{})
 				<-rc.Done()
-				runEnded <- rc.Err()
+				notify(runEnded, rc.Err())
 				return "", rc.Err()
 			})
 		})),
 	)
+}
+
+// notify sends v on ch unless ch is full: the channels are shared by tests
+// that do not all read them.
+func notify[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
+}
+
+// drainChan empties ch.
+func drainChan[T any](ch chan T) {
+	for {
+		select {
+		case <-ch:
+		default:
+			return
+		}
+	}
 }
 
 var count = restate.NewStateKey[int]("count")
@@ -206,7 +239,8 @@ func serve(t testing.TB, h http.Handler) *httptest.Server {
 type rig struct {
 	proto, mode string
 	h           *h2c.Handler
-	srv         *httptest.Server
+	srv         *httptest.Server // nil when the endpoint is served otherwise
+	base        string           // URL of the endpoint
 	client      *http.Client
 }
 
@@ -224,10 +258,16 @@ func newRig(t testing.TB, proto, mode string, opts ...h2c.Option) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{proto: proto, mode: mode, h: h, srv: serve(t, h), client: newClient(t, proto)}
+	return newRigFor(t, proto, mode, h, h)
 }
 
-func (r *rig) url(path string) string { return r.srv.URL + path }
+// newRigFor serves handler (which contains h) over a new server.
+func newRigFor(t testing.TB, proto, mode string, h *h2c.Handler, handler http.Handler) *rig {
+	srv := serve(t, handler)
+	return &rig{proto: proto, mode: mode, h: h, srv: srv, base: srv.URL, client: newClient(t, proto)}
+}
+
+func (r *rig) url(path string) string { return r.base + path }
 
 // post sends an invocation request with body and returns the response, whose
 // body the caller closes.

@@ -144,7 +144,7 @@ func TestIdentity(t *testing.T) {
 			mux := http.NewServeMux()
 			mux.Handle("/restate/", h)
 			mux.Handle("/", h)
-			r := &rig{proto: proto, mode: mode, h: h, srv: serve(t, mux), client: newClient(t, proto)}
+			r := newRigFor(t, proto, mode, h, mux)
 			for _, tc := range tests {
 				t.Run(name(proto, mode, tc.name), func(t *testing.T) {
 					t.Parallel()

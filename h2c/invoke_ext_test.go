@@ -292,11 +292,10 @@ func TestMountedUnderPrefix(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/restate/", h)
 	mux.HandleFunc("/other", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "mine") })
-	srv := serve(t, mux)
-	r := &rig{proto: "h2c", mode: "bidi", h: h, srv: srv, client: newClient(t, "h2c")}
+	r := newRigFor(t, "h2c", "bidi", h, mux)
 	a := r.invoke(t, "/restate/invoke/Greeter/greet", wire.V6, journal(`"Bob"`)...)
 	diffFrames(t, output(`"Hello Bob!"`), a.frames)
-	resp, err := r.client.Get(srv.URL + "/other")
+	resp, err := r.client.Get(r.url("/other"))
 	if err != nil {
 		t.Fatal(err)
 	}
