@@ -39,6 +39,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
@@ -136,7 +137,7 @@ type handlerContext struct {
 	context.Context
 	inv     *invocation.Invocation
 	req     Request
-	logger  *slog.Logger
+	logger  atomic.Pointer[slog.Logger] // made on first use, see Log
 	rand    *rand.Rand
 	seed    uint64
 	service string
@@ -145,8 +146,22 @@ type handlerContext struct {
 
 func (c *handlerContext) base() *handlerContext { return c }
 func (c *handlerContext) Request() *Request     { return &c.req }
-func (c *handlerContext) Log() *slog.Logger     { return c.logger }
 func (c *handlerContext) Key() string           { return c.req.Key }
+
+// Log returns the handler's logger. It is made on first use: most handlers
+// never log, and formatting its attributes on every invocation showed up in
+// endpoint profiles. Any goroutine may call it.
+func (c *handlerContext) Log() *slog.Logger {
+	if l := c.logger.Load(); l != nil {
+		return l
+	}
+	l := newReplayAwareLogger(c.inv, c.req.ID, c.service, c.handler)
+	if !c.logger.CompareAndSwap(nil, l) {
+		return c.logger.Load()
+	}
+	return l
+}
+
 func (c *handlerContext) Rand() *rand.Rand {
 	if c.rand == nil {
 		c.rand = rand.New(rand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
@@ -182,7 +197,7 @@ type runContext struct {
 	hc *handlerContext
 }
 
-func (r runContext) Log() *slog.Logger { return r.hc.logger }
+func (r runContext) Log() *slog.Logger { return r.hc.Log() }
 func (r runContext) Request() *Request { return &r.hc.req }
 
 func newHandlerContext(inv *invocation.Invocation, in replay.Input, service, handler string) *handlerContext {
@@ -211,7 +226,6 @@ func newHandlerContext(inv *invocation.Invocation, in replay.Input, service, han
 	if in.LimitKey != nil {
 		c.req.LimitKey = *in.LimitKey
 	}
-	c.logger = newReplayAwareLogger(inv, c.req.ID, service, handler)
 	return c
 }
 
