@@ -1,0 +1,11 @@
+//go:build !linux
+
+package main
+
+import "syscall"
+
+// sysProcAttr puts restate-server in its own process group, so that Ctrl-C
+// in the terminal reaches this program only, which then stops the server.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
