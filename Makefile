@@ -24,6 +24,7 @@ deps: ## download Go modules and install restate-server 1.7.12 from npm into .ca
 	$(GO) mod download
 	cd internal/wirecheck && $(GO) mod download
 	cd examples/lambda && $(GO) mod download
+	cd examples/tracing && $(GO) mod download
 	$(GO) run ./internal/restateserver/cmd/restate-install
 
 .PHONY: test
@@ -33,6 +34,18 @@ test: deps lint-fast unit wirecheck ## unit, property and end-to-end tests again
 unit: ## go test -race ./... (includes property tests and e2e tests that start restate-server)
 	$(GO) test $(GOFLAGS) -race -count=1 -timeout 15m ./...
 	cd examples/lambda && $(GO) test -race -count=1 ./...
+	cd examples/tracing && $(GO) test -race -count=1 ./...
+
+.PHONY: run
+run: ## start restate-server and every example, show real invocations, then wait for your curl commands (Ctrl-C stops)
+	@# Built, then run (not go run, which exits 1 on Ctrl-C however its child ends).
+	$(GO) build -o bin/examples-run ./examples/cmd/run
+	@bin/examples-run
+
+.PHONY: examples
+examples: ## end-to-end tests of the examples and the ingress client against restate-server
+	$(GO) test $(GOFLAGS) -race -count=1 ./examples/... ./ingress/...
+	cd examples/tracing && $(GO) test -race -count=1 ./...
 
 .PHONY: wirecheck
 wirecheck: ## cross-check wire/ against the reference protobuf implementation
@@ -61,6 +74,7 @@ lint-fast:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd examples/lambda && $(GO) vet ./...
+	cd examples/tracing && $(GO) vet ./...
 	@$(MAKE) --no-print-directory layering
 
 .PHONY: lint
