@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"slices"
@@ -133,7 +134,7 @@ func (m *Machine) GetStateKeys() (Handle, error) {
 					keys = append(keys, []byte(k))
 				}
 			}
-			slices.SortFunc(keys, func(a, b []byte) int { return compareBytes(a, b) })
+			slices.SortFunc(keys, bytes.Compare)
 			m.write(&wire.GetEagerStateKeysCommand{Keys: keys})
 			m.ready.set(wire.CompletionID(c), &wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys})
 			return h, nil
@@ -159,16 +160,6 @@ func (m *Machine) GetStateKeys() (Handle, error) {
 		return 0, m.fail(m.mismatch(head, &wire.GetLazyStateKeysCommand{ResultCompletionID: c}, nil))
 	}
 	return h, nil
-}
-
-func compareBytes(a, b []byte) int {
-	switch {
-	case string(a) < string(b):
-		return -1
-	case string(a) > string(b):
-		return 1
-	}
-	return 0
 }
 
 // SetState writes a state value.

@@ -176,7 +176,6 @@ type Machine struct {
 	notifSlab     []wire.Notification // see newNotification
 	notifSlabSize int
 	out           []byte
-	ack           bool // output holds a frame the transport must flush now
 }
 
 // New returns an engine for an attempt that negotiated version v.
@@ -222,7 +221,6 @@ func (m *Machine) CommandIndex() int64 { return m.commandIndex }
 func (m *Machine) TakeOutput() []byte {
 	b := m.out
 	m.out = m.out[:0]
-	m.ack = false
 	return b
 }
 
@@ -488,6 +486,11 @@ func (m *Machine) CloseInput() error {
 	switch m.state {
 	case stateWaitingStart, stateWaitingEntries:
 		return m.fail(protocolViolation("input closed while %s (received %d of %d entries)", m.state, m.receivedJrnl, m.start.KnownEntries))
+	case stateClosed:
+		return nil
+	}
+	if len(m.in) > 0 {
+		return m.fail(protocolViolation("input closed in the middle of a frame (%d bytes of an incomplete frame)", len(m.in)))
 	}
 	return nil
 }

@@ -92,6 +92,8 @@ func TestProtocolViolations(t *testing.T) {
 			code: CodeProtocolViolation, text: "unexpected ProposeRunCompletionMessage"},
 		{name: "awaiting-on from the runtime", feed: [][]byte{started, frames(&wire.AwaitingOnMessage{})},
 			code: CodeProtocolViolation, text: "unexpected AwaitingOnMessage"},
+		{name: "input closed in the middle of a frame", feed: [][]byte{started, frames(sleepDone(1))[:5]}, close: true,
+			code: CodeProtocolViolation, text: "input closed in the middle of a frame"},
 		{name: "journal without commands", feed: [][]byte{frames(startMsg(1), sleepDone(1))},
 			code: CodeProtocolViolation, text: "no input command"},
 	}
