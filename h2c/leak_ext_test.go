@@ -203,10 +203,10 @@ func waitGoroutines(n int, d time.Duration) int {
 	}
 }
 
-var leakN = flag.Int("leak.n", 500, "invocations per kind, transport and mode in TestNoGoroutineLeaks (100 with -short)")
+var leakN = flag.Int("leak.n", 400, "invocations per kind, transport and mode in TestNoGoroutineLeaks (100 with -short)")
 
-// TestNoGoroutineLeaks runs thousands of invocations of every kind (500 per
-// kind, transport and mode: 2000 per kind; see -leak.n) and checks that no
+// TestNoGoroutineLeaks runs thousands of invocations of every kind (400 per
+// kind, transport and mode: 1600 per kind; see -leak.n) and checks that no
 // goroutine outlives them: first that no handler or transport goroutine of
 // ours is left while the servers still run, then that the goroutine count
 // returns to the baseline once the servers and clients are closed.
