@@ -342,12 +342,15 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 // cancellation waited may resolve r, but a replay, which has all those
 // notifications at once, cancels instead, and then fails with a journal
 // mismatch.
+//
+// It asks whether the signal was applied first: that is a lookup, while
+// CancelRequested may scan the notifications not applied yet, which made
+// every await of a replay cost as much as the rest of its journal.
 func (inv *Invocation) cancellingLocked() bool {
-	if !inv.m.CancelRequested() { // false when implicit cancellation is off
+	if _, applied := inv.m.Peek(replay.CancelHandle); !applied {
 		return false
 	}
-	_, applied := inv.m.Peek(replay.CancelHandle)
-	return applied
+	return inv.m.CancelRequested() // false when implicit cancellation is off
 }
 
 func (inv *Invocation) executeRunLocked(h replay.Handle) {
