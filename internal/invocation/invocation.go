@@ -125,12 +125,18 @@ func (inv *Invocation) signal() {
 }
 
 // Detach stops all further output: the transport can no longer write (it
-// returned, or the peer is gone). The handler goroutine keeps running until
-// its next operation, which ends it.
+// returned, the peer is gone, or the server gives up on the attempt). A
+// waiting handler ends at once; a running one at its next operation. The
+// context of an executing run closure is cancelled, since its result could
+// no longer be journaled.
 func (inv *Invocation) Detach() {
 	inv.mu.Lock()
 	inv.detached = true
+	cancel := inv.cancel
 	inv.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 	inv.signal()
 }
 

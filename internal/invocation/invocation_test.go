@@ -100,3 +100,49 @@ func TestOperationAfterFailedWriteEndsHandler(t *testing.T) {
 		t.Errorf("output called %d times, want 1", writes)
 	}
 }
+
+// TestDetachCancelsRun checks that detaching an invocation whose run
+// closure executes cancels the closure's context and ends the handler,
+// without proposing the result.
+func TestDetachCancelsRun(t *testing.T) {
+	t.Parallel()
+	writes := 0
+	inv := New(context.Background(), ready(t), func([]byte) error { writes++; return nil })
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		var h replay.Handle
+		if err := inv.Do(func(m *replay.Machine) (err error) {
+			h, _, err = m.Run("wait")
+			return err
+		}); err != nil {
+			return wire.Result{}, err
+		}
+		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
+			close(started)
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return replay.RunOutcome{Result: wire.ValueResult([]byte("late"))}, replay.RetryPolicy{}
+		})
+		_, _ = inv.Await(replay.Single(h), always(false))
+		return wire.VoidResult(), nil
+	})
+	<-started
+	inv.Detach()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("run context ended with %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run closure was not cancelled")
+	}
+	select {
+	case <-inv.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not end")
+	}
+	if writes != 0 {
+		t.Errorf("%d writes after Detach, want none", writes)
+	}
+}
