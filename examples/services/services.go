@@ -147,8 +147,7 @@ func (a *App) signup(ctx restate.WorkflowContext, req SignupRequest) (User, erro
 	if err := stage.Set(ctx, "creating"); err != nil {
 		return User{}, err
 	}
-	user, err := a.Create.Call(ctx, ctx.Key(), User{Name: req.Name, Email: req.Email}).Await()
-	if err != nil {
+	if _, err := a.Create.Call(ctx, ctx.Key(), User{Name: req.Name, Email: req.Email}).Await(); err != nil {
 		return User{}, err
 	}
 	// A random code, the same on every replay.
@@ -160,7 +159,7 @@ func (a *App) signup(ctx restate.WorkflowContext, req SignupRequest) (User, erro
 	if validity <= 0 {
 		validity = 24 * time.Hour
 	}
-	_, err = a.Send.Call(ctx, Email{
+	_, err := a.Send.Call(ctx, Email{
 		To:      req.Email,
 		Subject: "Confirm your address",
 		Body:    fmt.Sprintf("Hi %s, your confirmation code is %s (valid for %s).", req.Name, secret, validity),
@@ -182,7 +181,7 @@ func (a *App) signup(ctx restate.WorkflowContext, req SignupRequest) (User, erro
 	case err != nil:
 		return User{}, errors.Join(stage.Set(ctx, "abandoned"), err)
 	}
-	user, err = a.MarkVerified.Call(ctx, ctx.Key(), restate.Void{}).Await()
+	user, err := a.MarkVerified.Call(ctx, ctx.Key(), restate.Void{}).Await()
 	if err != nil {
 		return User{}, err
 	}
