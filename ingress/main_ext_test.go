@@ -163,7 +163,9 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) (int, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, err := restateserver.Start(ctx, restateserver.Options{})
+	// Two partitions instead of 24: a fresh server elects a leader for each
+	// before the first invocation on it runs, which takes seconds.
+	srv, err := restateserver.Start(ctx, restateserver.Options{Env: map[string]string{"RESTATE_DEFAULT_NUM_PARTITIONS": "2"}})
 	if err != nil {
 		return 0, fmt.Errorf("cannot start restate-server (these end-to-end tests need it): %w", err)
 	}
