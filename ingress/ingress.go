@@ -24,9 +24,11 @@
 //
 // Errors: when the invocation itself failed terminally, the error is a
 // *restate.TerminalError with the failure's code, message and metadata, as
-// the handler returned it. When the ingress rejected the request (unknown
-// service, malformed input, overload), the error is an [*Error] with the
-// HTTP status. Transport failures are returned as they are.
+// the handler returned it (an input the handler cannot decode is one too,
+// with code 400). When the ingress itself refused the request (unknown
+// service or handler, a private handler, an idempotency key on a workflow,
+// overload), the error is an [*Error] with the HTTP status. Transport
+// failures are returned as they are.
 package ingress
 
 import (
