@@ -105,3 +105,8 @@ props: ## property tests with CHECKS checks each (default 1000)
 .PHONY: bench
 bench: ## Go micro-benchmarks (BENCH=regex, COUNT=n)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=$(COUNT) ./...
+
+.PHONY: bench-compare
+bench-compare: ## side by side with sdk-go and the transport floor (bench/ module); writes BENCHMARKS.md (BENCH_COMPARE_FLAGS=...)
+	cd bench && $(GO) build -o bin/ ./cmd/...
+	cd bench && RESTATE_CACHE_DIR=$(CURDIR)/.cache/restate bin/benchcompare -bin bin -out ../BENCHMARKS.md -raw bench-compare.txt $(BENCH_COMPARE_FLAGS)
