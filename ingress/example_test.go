@@ -134,3 +134,26 @@ func ExampleAdmin_ListInvocations() {
 	// Output:
 	// IngressCounter/example-list/add completed success
 }
+
+func ExampleResolveAwakeable() {
+	ctx := context.Background()
+	client := ingress.NewClient(ingressURL)
+
+	// waitAwakeable creates an awakeable, hands its id out (here through
+	// an in-process channel; an email or a queue in real life) and waits.
+	inv, err := ingress.Send(ctx, client, waitAwakeable.Target(), "example")
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	id := awakeables.next("example")
+
+	// Whoever holds the id completes the awakeable; the handler resumes.
+	if err := ingress.ResolveAwakeable(ctx, client, id, "approved"); err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	fmt.Println(inv.Attach(ctx))
+	// Output:
+	// approved <nil>
+}

@@ -142,11 +142,19 @@ func (m *mailbox) publish(tag, id string) {
 
 func (m *mailbox) wait(t testing.TB, tag string) string {
 	t.Helper()
+	id := m.next(tag)
+	if id == "" {
+		t.Fatalf("no awakeable published for %q", tag)
+	}
+	return id
+}
+
+// next returns the next awakeable id published for tag, or "" after 20s.
+func (m *mailbox) next(tag string) string {
 	select {
 	case id := <-m.ch(tag):
 		return id
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no awakeable published for %q", tag)
 		return ""
 	}
 }
