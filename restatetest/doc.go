@@ -1,0 +1,75 @@
+// Package restatetest is an in-process Restate runtime for ordinary go test
+// code: it runs the services a deployment serves, through the real replay
+// engine and the real protocol messages, with journals, state, timers and
+// a virtual clock in memory. No server, no Docker, no mocks.
+//
+//	env := restatetest.New(t, []restate.ServiceDefinition{counter.Counter})
+//	n, err := restatetest.Call(ctx, env, counter.Add.Target("alice"), 5)
+//
+// Entry points:
+//
+//   - [New] makes an [Env] for a test; options: [WithManualClock],
+//     [WithAlwaysReplay], [WithBidiStreams], [WithLazyState],
+//     [WithProtocolVersion], [WithRetryPolicy], [WithLogger],
+//     [WithAttemptTimeout], [WithViolationHandler], [WithSeed].
+//   - The client mirrors package ingress: [Call] invokes a handler and
+//     waits; [Send] starts an invocation ([WithDelay] on the virtual clock)
+//     and returns an [Invocation]; [Submit] starts a workflow;
+//     [WithIdempotencyKey] and [WithHeaders] as through the ingress.
+//     [ByID], [ByIdempotencyKey] and [ByWorkflow] find an invocation again
+//     to [Invocation.Attach] to it or read its [Invocation.Output].
+//     [ResolveAwakeable], [RejectAwakeable], [ResolveSignal] and
+//     [RejectSignal] complete what handlers wait for;
+//     [Env.CancelInvocation] and [Env.KillInvocation] act as the admin API.
+//   - The clock: [Env.Now], [Env.Advance], [Env.Settle].
+//   - Inspection and seeding: [Env.State], [Env.SetState],
+//     [Env.ClearState], [LookupState], [PutState], [Env.Journal],
+//     [Env.Invocation], [Env.Invocations], [Env.Violations].
+//   - Failure injection: [WithFailureAt] crashes an attempt before a chosen
+//     journal index; [WithAlwaysReplay] replays the whole journal after
+//     every entry, so non-determinism fails the test as a [Violation].
+//
+// # What is modelled
+//
+// Each invocation has an id (inv_…), a binary id (awakeable ids encode it)
+// and a journal of commands and notifications, stored as restate-server
+// stores them. Attempts are request/response by default: the start message
+// carries the journal and the eager state, every await the journal cannot
+// resolve suspends, and the runtime invokes the handler again with the
+// longer journal when something it waits for arrives. Virtual objects and
+// workflows keep state per key, applied as SetState, ClearState and
+// ClearAllState commands are stored; exclusive handlers (and a workflow's
+// run) take the key's lock and queue behind each other, shared handlers do
+// not. A workflow runs once per key; its durable promises live per key.
+// Calls and one-way sends start invocations in process (the callee's id
+// arrives first, then its result or terminal failure); idempotency keys
+// deduplicate per target; attach and get-output work by id, idempotency
+// key and workflow key. Awakeables and named signals are routed by
+// invocation id. Cancellation delivers the cancel signal; kill ends the
+// invocation and, recursively, what it called or sent to, with 409
+// "killed". Failed attempts are retried with restate-server's default
+// retry policy (or the service's) on the virtual clock, then paused.
+// Completed invocations are forgotten after their retention (one day by
+// default) on the virtual clock.
+//
+// At most one handler executes at a time: the order in which invocations
+// run depends only on the order of requests and timers. The virtual clock
+// is the wall clock plus the jumps [Env.Advance] and waiting clients make:
+// timers and delayed sends are journaled by the SDK from the wall clock,
+// so they fire after the same virtual delay they asked for. Code that
+// reads the clock itself (restate.Now, time.Now in a run) sees the wall
+// clock.
+//
+// # Differences from restate-server
+//
+// Clients waiting for a paused invocation fail with [ErrPaused] instead of
+// waiting for an operator. Journal mismatches (570) and protocol
+// violations (571) pause the invocation at once and report a [Violation]
+// instead of being retried. Suspensions of protocol V7 resume as soon as
+// any awaited notification arrives (as on V5/V6), which may cost an extra
+// attempt but never changes results. Scopes, limit keys, concurrency
+// limits, deployments and versions, and the retention of journals of
+// completed invocations are not modelled; every request header except the
+// ones set with [WithHeaders] (and content-type and x-restate-ingress-path)
+// is absent.
+package restatetest
