@@ -1,6 +1,11 @@
 package sim
 
-import "github.com/qcodr/restate-sdk-go/wire"
+import (
+	"slices"
+	"strings"
+
+	"github.com/qcodr/restate-sdk-go/wire"
+)
 
 // Uninterrupted runs the invocation of cfg again without interruptions,
 // against the answers recorded in journal: one bidi attempt (more only if
@@ -116,4 +121,25 @@ func indexOf(pending []*Pending, id wire.NotificationID) int {
 		}
 	}
 	return -1
+}
+
+// Replay runs one request/response attempt against a complete journal, with
+// the state as plan says: a deterministic handler re-issues every journaled
+// command, its output included, and ends. The result's Violation says how
+// it diverged otherwise.
+func Replay(cfg Config, journal []wire.Message, plan Plan) *Result {
+	cfg.Scheduler = &orderedScheduler{plan: Plan{Mode: RequestResponse, State: plan.State, Partial: plan.Partial}}
+	cfg.BeforeAttempt = nil
+	s := newSim(defaults(cfg))
+	s.journal = slices.Clone(journal)
+	s.attempt = 1
+	executed := s.executions()
+	end := s.runAttempt(s.cfg.Scheduler.Plan(1, cfg.Keyed), 0)
+	if n := s.executions() - executed; s.violation == nil && n > s.observed {
+		s.violate(ExactlyOnce, "%d side effects executed while replaying a journal that holds every run's result: a side effect ran outside a run, or a journaled run executed again", n)
+	}
+	if s.violation == nil && end != endOutput {
+		s.violate(Determinism, "a replay of the complete journal did not end: %s", strings.Join(s.trace[len(s.trace)-1:], ""))
+	}
+	return s.result()
 }

@@ -319,8 +319,12 @@ func newSim(cfg Config) *sim {
 }
 
 func (s *sim) finish() *Result {
-	cfg := s.cfg
 	s.run()
+	return s.result()
+}
+
+func (s *sim) result() *Result {
+	cfg := s.cfg
 	res := &Result{
 		Journal:   s.journal,
 		State:     stateOf(cfg.State, s.journal),
@@ -393,7 +397,7 @@ func (s *sim) run() {
 			return
 		}
 		if n := s.executions() - executed; n > s.observed {
-			s.violate(ExactlyOnce, "%d run closures executed, but the engine proposed or failed only %d runs: a run whose result is journaled executed again",
+			s.violate(ExactlyOnce, "%d side effects executed, but the engine proposed or failed only %d runs: a side effect ran outside a run, or a run whose result is journaled executed again",
 				n, s.observed)
 			return
 		}
