@@ -3,9 +3,11 @@ package props
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/qcodr/restate-sdk-go/internal/sim"
@@ -24,19 +26,33 @@ type scenarioInfo struct {
 	cancel  bool
 }
 
+// failure is a violated property with what the report shows.
+type failure struct {
+	info     scenarioInfo
+	property string
+	message  string
+	// culprit is the index of the command where executions diverge, or -1;
+	// a violation the engine reported brings its own.
+	culprit int
+	v       *sim.Violation
+	res     *sim.Result
+	ref     *sim.Result // the uninterrupted execution, if it ran
+}
+
 // fail logs the full report and fails the check with a one-line summary.
-// The summary leaves out the values a mismatch shows, so that it stays the
-// same when rapid runs the scenario again to shrink it, even for a handler
-// that reads the clock.
-func fail(t *rapid.T, info scenarioInfo, property, message string, v *sim.Violation, res, ref *sim.Result) {
+// The summary leaves out where the violation showed and the values a
+// mismatch shows, so that it stays the same when rapid runs the scenario
+// again to shrink it, even for a handler that reads the clock.
+func (f *failure) fail(t *rapid.T) {
 	t.Helper()
 	var b strings.Builder
-	attempt := ""
-	if v != nil {
-		attempt = fmt.Sprintf(" in attempt %d", v.Attempt)
+	info := f.info
+	where := ""
+	if f.v != nil {
+		where = fmt.Sprintf(" in attempt %d", f.v.Attempt)
 	}
-	fmt.Fprintf(&b, "props: %s violates %s%s:\n", info.name, property, attempt)
-	writeIndented(&b, "    ", message)
+	fmt.Fprintf(&b, "props: %s violates %s%s:\n", info.name, f.property, where)
+	writeIndented(&b, "    ", f.message)
 	fmt.Fprintf(&b, "scenario: protocol %s, input %s", info.version, quote(info.input))
 	if info.key != "" {
 		fmt.Fprintf(&b, ", key %q, initial state %s", info.key, describeState(info.state))
@@ -45,16 +61,16 @@ func fail(t *rapid.T, info scenarioInfo, property, message string, v *sim.Violat
 		b.WriteString(", the world cancels the invocation")
 	}
 	b.WriteString("\n")
-	culprit := -1
-	if v != nil && v.EngineError != nil && v.EngineError.RelatedCommandIndex != nil {
-		culprit = int(*v.EngineError.RelatedCommandIndex)
+	culprit := f.culprit
+	if f.v != nil && f.v.EngineError != nil && f.v.EngineError.RelatedCommandIndex != nil {
+		culprit = int(*f.v.EngineError.RelatedCommandIndex)
 	}
-	writeRun(&b, "", res, culprit)
-	if ref != nil {
-		writeRun(&b, "uninterrupted execution: ", ref, -1)
+	writeRun(&b, "", f.res, culprit)
+	if f.ref != nil {
+		writeRun(&b, "uninterrupted execution: ", f.ref, culprit)
 	}
 	t.Logf("%s", b.String())
-	t.Fatalf("props: %s violates %s%s: %s", info.name, property, attempt, headline(message))
+	t.Fatalf("props: %s violates %s: %s", info.name, f.property, headline(f.message))
 }
 
 func writeRun(b *strings.Builder, prefix string, res *sim.Result, culprit int) {
@@ -98,7 +114,11 @@ func writeIndented(b *strings.Builder, indent, text string) {
 }
 
 // headline returns the stable part of a violation's message: its first
-// line, without the field values of a journal mismatch.
+// line, without the field values of a journal mismatch, and with the quoted
+// names that differ between the journal and what the handler issued now
+// elided. rapid shrinks a failure only while it reproduces with the same
+// message, and for a handler that names a command after the clock every
+// run has other names; the full report keeps the engine's words.
 func headline(message string) string {
 	line, _, _ := strings.Cut(message, "\n")
 	line = strings.TrimSuffix(line, ":")
@@ -108,8 +128,43 @@ func headline(message string) string {
 	if i := strings.Index(line, " ("); i >= 0 {
 		line = line[:i]
 	}
-	return line
+	line = mismatchIndex.ReplaceAllString(line, "journal mismatch:")
+	journal, now, ok := strings.Cut(line, ", handler now issued ")
+	if !ok {
+		return line
+	}
+	jq, nq := quoted.FindAllString(journal, -1), quoted.FindAllString(now, -1)
+	for i := range min(len(jq), len(nq)) {
+		if jq[i] != nq[i] {
+			common := `"` + commonWords(jq[i][1:], nq[i][1:]) + `…"`
+			journal = strings.Replace(journal, jq[i], common, 1)
+			now = strings.Replace(now, nq[i], common, 1)
+		}
+	}
+	return journal + ", handler now issued " + now
 }
+
+// commonWords returns the common prefix of a and b, cut after its last
+// character that is neither a letter nor a digit, so that "partition 495"
+// and "partition 520" share "partition ".
+func commonWords(a, b string) string {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	p := a[:n]
+	i := strings.LastIndexFunc(p, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	return p[:i+1]
+}
+
+// mismatchIndex matches the index in the engine's mismatch message, which
+// a handler that iterates over a map changes from run to run.
+var mismatchIndex = regexp.MustCompile(`journal mismatch (at|after) index \d+:`)
+
+// quoted matches a Go-quoted string.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 func quote(b []byte) string {
 	const limit = 96

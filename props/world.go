@@ -140,32 +140,50 @@ func (w *world) Cancel() bool { return w.cancel }
 
 func (w *world) RunResult(_ uint32, proposed wire.Result) wire.Result { return proposed }
 
-// scheduler makes the simulated runtime's choices with rapid draws. Every
-// draw shrinks towards the plain execution: the first allowed mode, eager
-// state, completions in the order they became possible, no suspension, no
-// crash.
+// choices hands out the schedule's choices, each a labelled rapid draw that
+// shrinks towards 0, the plain execution: the first allowed mode, the
+// complete state, completions in the order they became possible, no
+// suspension, no crash.
+type choices struct {
+	t *rapid.T
+}
+
+// pick returns a choice in [0, n).
+func (c *choices) pick(n int, label string) int {
+	if n <= 1 {
+		return 0
+	}
+	return rapid.IntRange(0, n-1).Draw(c.t, label)
+}
+
+// chance returns true with about one chance in n.
+func (c *choices) chance(n int, label string) bool {
+	return rapid.IntRange(0, n-1).Draw(c.t, label) == n-1
+}
+
+// scheduler makes the simulated runtime's choices.
 type scheduler struct {
-	t       *rapid.T
 	cfg     *config
 	sc      *scenario
+	c       *choices
 	crashes int
 	// state is the scenario's state plan: the same for every attempt, so
 	// that state reads await at the same points in every execution.
 	state *sim.Plan
 }
 
-// statePlan draws, once per scenario, how attempts receive the state:
-// complete, not at all, or only some keys (each key drawn once).
+// statePlan chooses, once per scenario, how attempts receive the state:
+// complete, not at all, or only some keys (each key chosen once).
 func (s *scheduler) statePlan() sim.Plan {
 	if s.state != nil {
 		return *s.state
 	}
-	p := sim.Plan{State: sim.StateMode(rapid.IntRange(0, 2).Draw(s.t, "state mode"))}
+	p := sim.Plan{State: sim.StateMode(s.c.pick(3, "state mode"))}
 	sent := map[string]bool{}
 	p.Partial = func(key string) bool {
 		v, ok := sent[key]
 		if !ok {
-			v = rapid.Bool().Draw(s.t, "start message has state "+key)
+			v = !s.c.chance(2, "start message lacks state "+key)
 			sent[key] = v
 		}
 		return v
@@ -180,11 +198,7 @@ func (s *scheduler) Plan(n int, keyed bool) sim.Plan {
 	if keyed {
 		p = s.statePlan()
 	}
-	mode := s.cfg.modes[0]
-	if len(s.cfg.modes) > 1 {
-		mode = s.cfg.modes[rapid.IntRange(0, len(s.cfg.modes)-1).Draw(s.t, fmt.Sprintf("attempt %d mode", n))]
-	}
-	if mode == RequestResponse {
+	if s.cfg.modes[s.c.pick(len(s.cfg.modes), fmt.Sprintf("attempt %d mode", n))] == RequestResponse {
 		p.Mode = sim.RequestResponse
 	} else {
 		p.Mode = sim.Bidi
@@ -193,10 +207,10 @@ func (s *scheduler) Plan(n int, keyed bool) sim.Plan {
 }
 
 // Idle closes the stream (the handler suspends) once in a while, and
-// otherwise sends some of what is pending, in an order drawn.
+// otherwise sends some of what is pending, in a chosen order.
 func (s *scheduler) Idle(pending []*sim.Pending) []int {
 	s.sc.check()
-	if rapid.IntRange(0, 7).Draw(s.t, "suspend") == 7 {
+	if s.c.chance(8, "suspend") {
 		return nil
 	}
 	return s.some(pending, 1, "send")
@@ -224,24 +238,24 @@ func (s *scheduler) Store(pending []*sim.Pending, suspended bool) []int {
 	if len(awaited) == 0 {
 		return picked
 	}
-	return append(picked, awaited[rapid.IntRange(0, len(awaited)-1).Draw(s.t, "store awaited")])
+	return append(picked, awaited[s.c.pick(len(awaited), "store awaited")])
 }
 
-// some draws how many pending completions arrive (at least least) and which
-// ones, in order: each draw picks among those not picked yet, so all zeros
-// means the order in which they became possible.
+// some chooses how many pending completions arrive (at least least) and
+// which ones, in order: each choice picks among those not picked yet, so
+// all zeros means the order in which they became possible.
 func (s *scheduler) some(pending []*sim.Pending, least int, label string) []int {
 	if len(pending) == 0 {
 		return nil
 	}
-	n := rapid.IntRange(least, len(pending)).Draw(s.t, label+" count")
+	n := least + s.c.pick(len(pending)-least+1, label+" count")
 	rest := make([]int, len(pending))
 	for i := range rest {
 		rest[i] = i
 	}
 	out := make([]int, 0, n)
 	for range n {
-		j := rapid.IntRange(0, len(rest)-1).Draw(s.t, label)
+		j := s.c.pick(len(rest), label)
 		out = append(out, rest[j])
 		rest = append(rest[:j], rest[j+1:]...)
 	}
@@ -253,9 +267,9 @@ func (s *scheduler) some(pending []*sim.Pending, least int, label string) []int 
 // next, or after the output was stored.
 func (s *scheduler) Crash(n int) (int, bool) {
 	s.sc.check()
-	if s.crashes >= s.cfg.maxCrashes || rapid.IntRange(0, 5).Draw(s.t, "crash") < 5 {
+	if s.crashes >= s.cfg.maxCrashes || !s.c.chance(6, "crash") {
 		return 0, false
 	}
 	s.crashes++
-	return rapid.IntRange(0, n).Draw(s.t, "entries kept"), true
+	return s.c.pick(n+1, "entries kept"), true
 }
