@@ -126,13 +126,13 @@ type Handler struct {
 	mu      sync.Mutex
 	wg      sync.WaitGroup
 	closing bool
+	aborted bool
 	calls   map[*call]struct{}
 }
 
 // call is one in-flight invocation, tracked for shutdown.
 type call struct {
-	cancel context.CancelFunc
-	inv    *invocation.Invocation // bidirectional mode, once the handler started
+	inv *invocation.Invocation // once the handler started
 }
 
 // NewHandler returns the endpoint serving services. It fails on a nil or
@@ -262,9 +262,10 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, service, handle
 		httpError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	c := h.track(cancel)
+	// The invocation runs with the request's context: no context of its own,
+	// which would cost several allocations and a lock of the parent per
+	// request. A forced shutdown detaches it instead (see abort).
+	c := h.track()
 	if c == nil {
 		h.log().Warn("h2c: invocation refused while shutting down", "path", r.URL.Path)
 		httpError(w, http.StatusServiceUnavailable, "shutting down")
@@ -273,21 +274,21 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, service, handle
 	defer h.untrack(c)
 	attempt := endpoint.Attempt{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")}
 	if h.ep.Mode == endpoint.RequestResponse {
-		h.requestResponse(ctx, w, r, hd, v, attempt)
+		h.requestResponse(w, r, hd, v, attempt, c)
 		return
 	}
-	h.bidi(ctx, w, r, hd, v, attempt, c)
+	h.bidi(w, r, hd, v, attempt, c)
 }
 
 // track registers an in-flight invocation, or returns nil if the handler is
 // shutting down.
-func (h *Handler) track(cancel context.CancelFunc) *call {
+func (h *Handler) track() *call {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return nil
 	}
-	c := &call{cancel: cancel}
+	c := &call{}
 	h.calls[c] = struct{}{}
 	h.wg.Add(1)
 	return c
@@ -300,14 +301,16 @@ func (h *Handler) untrack(c *call) {
 	h.wg.Done()
 }
 
-// started records the running invocation of a bidirectional call. During a
-// shutdown its input is closed at once, so it suspends at its next wait.
+// started records the running invocation of a call. During a shutdown its
+// input is closed at once, so it suspends at its next wait.
 func (h *Handler) started(c *call, inv *invocation.Invocation) {
 	h.mu.Lock()
 	c.inv = inv
-	closing := h.closing
+	closing, aborted := h.closing, h.aborted
 	h.mu.Unlock()
-	if closing {
+	if aborted {
+		inv.Detach()
+	} else if closing {
 		inv.CloseInput()
 	}
 }
@@ -324,19 +327,23 @@ var errJournalTimeout = errors.New("the start of the request body did not arrive
 
 // readStart feeds the request body to m until the handler can start (or,
 // when whole, until the body ends), or the attempt fails. It reports whether
-// the body ended. It reads the first chunk without a deadline and arms the
-// journal timeout only if more is needed, so that the common case, where the
-// journal arrives in one piece, pays nothing for it.
-func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, m *replay.Machine, buf []byte, whole bool) (eof bool, err error) {
+// the body ended; a body whose declared length (size, or -1) has been read
+// counts as ended, so that no reader waits for the rest of it. It reads the
+// first chunk without a deadline and arms the journal timeout only if more
+// is needed, so that the common case, where the journal arrives in one
+// piece, pays nothing for it.
+func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size int64, m *replay.Machine, buf []byte, whole bool) (eof bool, err error) {
 	var t *cutoff
 	defer func() {
 		if t != nil && t.stop() && err != nil {
 			err = fmt.Errorf("%w (after %s): %w", errJournalTimeout, h.journalTimeout, err)
 		}
 	}()
+	var read int64
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
+			read += int64(n)
 			_ = m.FeedBytes(buf[:n])
 		}
 		if rerr != nil {
@@ -345,10 +352,14 @@ func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, m *repl
 			}
 			return false, rerr
 		}
-		if m.Closed() || (!whole && m.Ready()) {
+		if m.Closed() {
 			return false, nil
 		}
-		if t == nil && h.journalTimeout > 0 {
+		complete := size >= 0 && read >= size // the next read returns EOF at once
+		if !whole && m.Ready() && !complete {
+			return false, nil
+		}
+		if t == nil && h.journalTimeout > 0 && !complete {
 			t = newCutoff(rc, h.journalTimeout)
 		}
 	}
@@ -410,12 +421,12 @@ func (h *Handler) readFailed(r *http.Request, m *replay.Machine, err error) {
 // requestResponse serves one attempt whose request body is read whole before
 // the handler starts: every wait for a notification that is not in the
 // journal suspends.
-func (h *Handler) requestResponse(ctx context.Context, w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt) {
+func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
 	rc := http.NewResponseController(w)
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, m, *bp, true)
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, *bp, true)
 	if !eof {
 		h.readFailed(r, m, err)
 	}
@@ -429,11 +440,12 @@ func (h *Handler) requestResponse(ctx context.Context, w http.ResponseWriter, r 
 	// The frames go to the response writer as the handler produces them,
 	// without flushing: the runtime reads the response only once the
 	// attempt ends, and a short response gets a Content-Length.
-	inv := invocation.New(ctx, m, func(frames []byte) error {
+	inv := invocation.New(r.Context(), m, func(frames []byte) error {
 		_, err := w.Write(frames)
 		return err
 	})
 	h.ep.Prepare(inv, a)
+	h.started(c, inv)
 	inv.Start(hd.Invoke)
 	<-inv.Done()
 	if err := inv.WriteErr(); err != nil {
@@ -445,7 +457,7 @@ func (h *Handler) requestResponse(ctx context.Context, w http.ResponseWriter, r 
 // reads the replayed journal; then a reader goroutine keeps feeding
 // notifications while the handler goroutine runs and writes. The request
 // waits for both before it returns.
-func (h *Handler) bidi(ctx context.Context, w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
+func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
 	rc := http.NewResponseController(w)
 	if r.ProtoMajor == 1 {
 		if err := rc.EnableFullDuplex(); err != nil {
@@ -458,7 +470,7 @@ func (h *Handler) bidi(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	defer buffers.Put(bp)
 	buf := *bp
 	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, m, buf, false)
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, buf, false)
 	if eof || err != nil {
 		h.readFailed(r, m, err)
 	} else if m.Closed() {
@@ -475,7 +487,7 @@ func (h *Handler) bidi(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	// those, not for the headers. The last batch of an attempt is not
 	// flushed here either: returning from ServeHTTP flushes it together
 	// with the end of the stream, in one write.
-	inv := invocation.New(ctx, m, func(frames []byte) error {
+	inv := invocation.New(r.Context(), m, func(frames []byte) error {
 		if _, err := w.Write(frames); err != nil {
 			return err
 		}
@@ -568,10 +580,13 @@ func isBodyClosed(err error) bool {
 // Shutdown stops accepting invocations (new ones get 503) and waits until
 // the in-flight ones finish or suspend: the input of every bidirectional
 // invocation is closed, so a handler that waits for a notification suspends
-// at once. If ctx ends first, the remaining invocations are cancelled (their
-// handlers end at their next operation, and their run closures see their
-// context done) and Shutdown returns ctx's error. Shutdown does not close
-// connections; [Serve] does that with http.Server.Shutdown.
+// at once. If ctx ends first, Shutdown gives up on the remaining
+// invocations and returns ctx's error: nothing more they do reaches the
+// runtime (which retries them), a waiting handler ends at once, a running
+// one at its next durable operation, and an executing run closure sees its
+// context cancelled. The handlers' own context is the request's: it ends
+// when the server closes the connection. Shutdown does not close
+// connections; [Serve] does, with http.Server.Shutdown and Close.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.beginShutdown()
 	err := h.wait(ctx)
@@ -598,12 +613,19 @@ func (h *Handler) beginShutdown() {
 	}
 }
 
-// abort cancels every in-flight invocation.
+// abort gives up on every in-flight invocation.
 func (h *Handler) abort() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.aborted = true
+	var running []*invocation.Invocation
 	for c := range h.calls {
-		c.cancel()
+		if c.inv != nil {
+			running = append(running, c.inv)
+		}
+	}
+	h.mu.Unlock()
+	for _, inv := range running {
+		inv.Detach()
 	}
 }
 
