@@ -137,6 +137,12 @@ type call struct {
 
 // NewHandler returns the endpoint serving services. It fails on a nil or
 // duplicate service, a nil option and a malformed identity key.
+//
+// The handler streams: a middleware that wraps its ResponseWriter must keep
+// Flush and, for bidirectional mode over HTTP/1.1, EnableFullDuplex
+// reachable, by implementing them or an Unwrap method (see
+// http.ResponseController). Without full duplex an HTTP/1.1 invocation in
+// bidirectional mode gets 500.
 func NewHandler(services []restate.ServiceDefinition, opts ...Option) (*Handler, error) {
 	c, err := newConfig(opts)
 	if err != nil {

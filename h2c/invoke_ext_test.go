@@ -305,3 +305,34 @@ func TestMountedUnderPrefix(t *testing.T) {
 		t.Errorf("the mux's other route answered %q", b)
 	}
 }
+
+// opaque hides the ResponseWriter's optional interfaces, as a careless
+// middleware does.
+type opaque struct{ http.ResponseWriter }
+
+// TestBidiNeedsFullDuplex: over HTTP/1.1, bidirectional mode needs a full
+// duplex connection; behind a middleware that hides it, the endpoint says so
+// with a 500 rather than deadlocking. Request/response mode does not need it.
+func TestBidiNeedsFullDuplex(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			h, err := h2c.NewHandler(testServices(), append(modeOptions(mode), h2c.WithLogger(quietLogger()))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrap := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(opaque{w}, r) })
+			r := newRigFor(t, "http1", mode, h, wrap)
+			a := r.invoke(t, "/invoke/Greeter/greet", wire.V6, journal(`"Alice"`)...)
+			switch mode {
+			case "bidi":
+				if a.status != http.StatusInternalServerError || !strings.Contains(a.text, "full duplex") {
+					t.Errorf("%d %q, want 500 explaining full duplex", a.status, a.text)
+				}
+			default:
+				diffFrames(t, output(`"Hello Alice!"`), a.frames)
+			}
+		})
+	}
+}
