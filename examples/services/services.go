@@ -108,8 +108,12 @@ func New(outbox Outbox) *App {
 	a.Mailer = restate.NewService("Mailer", a.Send)
 
 	a.Create = restate.NewObjectHandler("create", func(ctx restate.ObjectContext, u User) (User, error) {
-		if _, exists, err := profile.Lookup(ctx); err != nil || exists {
-			return User{}, errors.Join(err, &restate.TerminalError{Code: 409, Message: "user " + ctx.Key() + " already exists"})
+		_, exists, err := profile.Lookup(ctx)
+		if err != nil {
+			return User{}, err
+		}
+		if exists {
+			return User{}, &restate.TerminalError{Code: 409, Message: "user " + ctx.Key() + " already exists"}
 		}
 		u.ID, u.Verified = ctx.Key(), false
 		return u, profile.Set(ctx, u)
@@ -176,10 +180,15 @@ func (a *App) signup(ctx restate.WorkflowContext, req SignupRequest) (User, erro
 	_, err = restate.WithTimeout(ctx, restate.Promise[bool](ctx, confirmed).Result(), validity).Await()
 	switch {
 	case errors.Is(err, restate.ErrTimeout):
-		return User{}, errors.Join(stage.Set(ctx, "expired"),
-			&restate.TerminalError{Code: 408, Message: "the confirmation code expired"})
-	case err != nil:
-		return User{}, errors.Join(stage.Set(ctx, "abandoned"), err)
+		if err := stage.Set(ctx, "expired"); err != nil {
+			return User{}, err
+		}
+		return User{}, &restate.TerminalError{Code: 408, Message: "the confirmation code expired"}
+	case err != nil: // rejected by abandon
+		if err := stage.Set(ctx, "abandoned"); err != nil {
+			return User{}, err
+		}
+		return User{}, err
 	}
 	user, err := a.MarkVerified.Call(ctx, ctx.Key(), restate.Void{}).Await()
 	if err != nil {
