@@ -15,7 +15,6 @@ package saga
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -146,11 +145,12 @@ func (s *Saga) checkout(ctx restate.Context, o Order, issue Issuer) (_ Receipt, 
 			return // success, or a transient error Restate will retry
 		}
 		// Undo in reverse order. Each compensation is a durable call:
-		// if this handler crashes while compensating, the retry replays the
-		// finished ones and carries on.
+		// if one fails transiently, returning its error makes Restate retry
+		// the handler, which replays the finished compensations and carries
+		// on. (Compensations must not fail terminally.)
 		for i := len(compensations) - 1; i >= 0; i-- {
 			if cerr := compensations[i](); cerr != nil {
-				err = errors.Join(err, cerr)
+				err = cerr
 				return
 			}
 		}
