@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 )
 
 // Codec turns values into payload bytes and back: handler inputs and
@@ -31,20 +32,85 @@ type jsonCodec struct{}
 func (jsonCodec) ContentType() string { return "application/json" }
 
 func (jsonCodec) Marshal(v any) ([]byte, error) {
-	if _, ok := v.(Void); ok {
+	switch x := v.(type) {
+	case Void:
 		return nil, nil
+	case string:
+		if plainJSONString(x) {
+			b := make([]byte, 0, len(x)+2)
+			return append(append(append(b, '"'), x...), '"'), nil
+		}
+	case int:
+		return strconv.AppendInt(nil, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
 	}
 	return json.Marshal(v)
 }
 
 func (jsonCodec) Unmarshal(data []byte, v any) error {
-	if _, ok := v.(*Void); ok {
+	switch p := v.(type) {
+	case *Void:
 		return nil
+	case *string:
+		if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && plainJSONString(data[1:n-1]) {
+			*p = string(data[1 : n-1])
+			return nil
+		}
+	case *int:
+		if i, ok := plainJSONInt(data); ok {
+			*p = int(i)
+			return nil
+		}
+	case *int64:
+		if i, ok := plainJSONInt(data); ok {
+			*p = i
+			return nil
+		}
 	}
 	if len(data) == 0 {
 		return nil
 	}
 	return json.Unmarshal(data, v)
+}
+
+// plainJSONString reports whether s is printable ASCII that encoding/json
+// writes as is between quotes: no quote, backslash, control character or
+// character it escapes for HTML. The JSON codec handles such strings, the
+// payloads of most handlers, without reflection; it gives the same bytes
+// and values as encoding/json.
+func plainJSONString[S string | []byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainJSONInt parses a JSON integer of at most 18 digits (so it cannot
+// overflow an int64, or an int on 64-bit platforms), without white space.
+// Anything else, it leaves to encoding/json.
+func plainJSONInt(b []byte) (int64, bool) {
+	d := b
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) || strconv.IntSize < 64 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(d) < len(b) {
+		n = -n
+	}
+	return n, true
 }
 
 type rawCodec struct{}
