@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qcodr/restate-sdk-go/bench/internal/freemem"
 	"github.com/qcodr/restate-sdk-go/bench/loadgen"
 	"github.com/qcodr/restate-sdk-go/bench/services/qcodrsvc"
 	"github.com/qcodr/restate-sdk-go/bench/services/sdkgosvc"
@@ -79,6 +80,7 @@ func TestWorkloads(t *testing.T) {
 // TestPark parks invocations on an awakeable in both SDKs and completes
 // them.
 func TestPark(t *testing.T) {
+	freemem.OnSignal() // Park signals the endpoint's process: this one
 	for sdk, base := range endpoints(t) {
 		c := loadgen.NewClient(loadgen.H2, 2)
 		res, err := loadgen.Park(context.Background(), c, base, os.Getpid(), 150, loadgen.Wait(""), 0)
@@ -86,7 +88,7 @@ func TestPark(t *testing.T) {
 			t.Errorf("%s: %v", sdk, err)
 			continue
 		}
-		if res.Parked != 150 || res.Baseline <= 0 || res.Peak <= 0 || res.After <= 0 {
+		if res.Parked != 150 || res.Baseline <= 0 || res.Peak <= 0 || res.After <= 0 || res.AfterGC <= 0 {
 			t.Errorf("%s: %+v", sdk, res)
 		}
 	}

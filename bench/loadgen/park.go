@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -14,6 +15,7 @@ type ParkResult struct {
 	Baseline int64 // RSS before, bytes
 	Peak     int64 // RSS with every invocation parked
 	After    int64 // RSS after they all completed and the process settled
+	AfterGC  int64 // RSS after that and SIGUSR1 (package freemem)
 }
 
 // PerParked returns the RSS per parked invocation.
@@ -22,11 +24,17 @@ func (r ParkResult) PerParked() float64 { return float64(r.Peak-r.Baseline) / fl
 // Retained returns the RSS per invocation still held after they completed.
 func (r ParkResult) Retained() float64 { return float64(r.After-r.Baseline) / float64(r.Parked) }
 
+// RetainedGC returns the RSS per invocation still held after they completed
+// and the endpoint freed what it could.
+func (r ParkResult) RetainedGC() float64 { return float64(r.AfterGC-r.Baseline) / float64(r.Parked) }
+
 // Park opens n invocations of req (an awakeable wait) on the endpoint at
 // base, process pid, with c, waits until the endpoint is idle (they are
 // parked), reads its RSS, completes them all with req.Later, validates
 // their outputs and reads the RSS again once the process returned what it
-// frees (it waits up to settle for the RSS to stop falling).
+// frees (it waits up to settle for the RSS to stop falling), and once more
+// after asking it to free memory with SIGUSR1 (the benchmark endpoints run
+// runtime/debug.FreeOSMemory then, see package freemem).
 func Park(ctx context.Context, c *Client, base string, pid, n int, req Request, settle time.Duration) (ParkResult, error) {
 	res := ParkResult{Parked: n}
 	Settle(pid, 300*time.Millisecond, 5*time.Second)
@@ -72,7 +80,14 @@ func Park(ctx context.Context, c *Client, base string, pid, n int, req Request, 
 		return res, firstErr
 	}
 	c.Close()
-	res.After, err = settleRSS(pid, settle)
+	if res.After, err = settleRSS(pid, settle); err != nil {
+		return res, err
+	}
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		return res, err
+	}
+	time.Sleep(100 * time.Millisecond)
+	res.AfterGC, err = settleRSS(pid, settle)
 	return res, err
 }
 

@@ -17,7 +17,8 @@ import (
 )
 
 // e2e sends greeter invocations through a real restate-server to each
-// SDK's endpoint, at the same paced load, and measures the endpoints' CPU.
+// SDK's endpoint and to the floor, at the same paced load, and measures the
+// endpoints' CPU.
 // Both endpoints are registered with one server under different service
 // name prefixes, so the rounds can alternate between them. With -e2e-http1
 // the server invokes them over HTTP/1.1 instead of HTTP/2.
@@ -42,8 +43,8 @@ func e2e(ctx context.Context, c config, r *report) error {
 		return err
 	}
 	defer srv.Close()
-	prefixes := map[string]string{qcodr: "Q", sdkgo: "S", before: "B"}
-	sdks := withBefore(c, qcodr, sdkgo)
+	prefixes := map[string]string{floor: "F", qcodr: "Q", sdkgo: "S", before: "B"}
+	sdks := withBefore(c, floor, qcodr, sdkgo)
 	eps := map[string]*loadgen.Endpoint{}
 	for _, sdk := range sdks {
 		args := []string{"-prefix", prefixes[sdk]}

@@ -76,13 +76,13 @@ func main() {
 	flag.IntVar(&c.conc, "c", 8, "concurrent invocations (streams on one HTTP/2 connection, or HTTP/1.1 connections)")
 	flag.IntVar(&c.parked, "parked", 1000, "invocations parked on an awakeable")
 	flag.IntVar(&c.memRounds, "mem-rounds", 2, "rounds of the memory measurement")
-	flag.Float64Var(&c.e2eRate, "e2e-rate", 300, "end-to-end load: invocations per second through restate-server")
+	flag.Float64Var(&c.e2eRate, "e2e-rate", 100, "end-to-end load: invocations per second through restate-server")
 	flag.BoolVar(&c.e2eHTTP1, "e2e-http1", false, "register the end-to-end endpoints for HTTP/1.1 instead of HTTP/2")
 	flag.DurationVar(&c.e2ePhase, "e2e-phase", 4*time.Second, "length of one end-to-end phase")
 	flag.IntVar(&c.startups, "startups", 10, "process starts per endpoint")
 	flag.StringVar(&c.out, "out", "", "markdown file to write the results section into (empty: stdout only)")
 	flag.StringVar(&c.raw, "raw", "", "file for the raw per-round results in Go benchmark format (for benchstat)")
-	flag.DurationVar(&c.settleTime, "settle", 10*time.Second, "longest wait for the RSS to fall after parked invocations complete")
+	flag.DurationVar(&c.settleTime, "settle", 4*time.Second, "longest wait for the RSS to fall after parked invocations complete")
 	flag.Parse()
 	c.only = map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
@@ -312,8 +312,8 @@ func memory(ctx context.Context, c config, r *report) error {
 					return err
 				}
 				r.add(fmt.Sprintf("Parked/n=%d/h2", c.parked), sdk, round, sample{park: res})
-				logf("parked %-6s round %d: baseline %.1f MiB, parked %.1f MiB (%.1f KiB each), after %.1f MiB (%.1f KiB each)", sdk, round,
-					mib(res.Baseline), mib(res.Peak), res.PerParked()/1024, mib(res.After), res.Retained()/1024)
+				logf("parked %-6s round %d: baseline %.1f MiB, parked %.1f MiB (%.1f KiB each), after %.1f MiB (%.1f KiB each), after GC %.1f MiB (%.1f KiB each)", sdk, round,
+					mib(res.Baseline), mib(res.Peak), res.PerParked()/1024, mib(res.After), res.Retained()/1024, mib(res.AfterGC), res.RetainedGC()/1024)
 				return nil
 			}()
 			if err != nil {

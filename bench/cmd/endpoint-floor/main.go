@@ -11,6 +11,7 @@
 // input) and the end message. POST /invoke/Waiter/wait does the same but
 // waits for one more frame (the awakeable's notification) and answers
 // "done". GET /discover answers a precomputed manifest, GET /health "ok".
+// It frees memory on SIGUSR1 (package freemem), like the other endpoints.
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/qcodr/restate-sdk-go/bench/frames"
+	"github.com/qcodr/restate-sdk-go/bench/internal/freemem"
 	"github.com/qcodr/restate-sdk-go/bench/internal/profile"
 	"github.com/qcodr/restate-sdk-go/bench/workload"
 )
@@ -162,6 +164,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at SIGTERM")
 	flag.Parse()
+	freemem.OnSignal()
 	stop := profile.Start(*cpuprofile, *memprofile)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)

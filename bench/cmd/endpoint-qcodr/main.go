@@ -4,7 +4,8 @@
 //
 //	endpoint-qcodr -addr 127.0.0.1:9080 [-prefix P] [-cpuprofile FILE] [-memprofile FILE]
 //
-// It logs warnings and errors only, like the other benchmark endpoints.
+// It logs warnings and errors only, and frees memory on SIGUSR1 (package
+// freemem), like the other benchmark endpoints.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/qcodr/restate-sdk-go/bench/internal/freemem"
 	"github.com/qcodr/restate-sdk-go/bench/internal/profile"
 	"github.com/qcodr/restate-sdk-go/bench/services/qcodrsvc"
 	"github.com/qcodr/restate-sdk-go/h2c"
@@ -25,6 +27,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at SIGTERM")
 	flag.Parse()
+	freemem.OnSignal()
 	stop := profile.Start(*cpuprofile, *memprofile)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -10,7 +10,8 @@
 // configuration of this SDK's h2c.NewServer); sdk-go enables full duplex for
 // bidirectional streaming over HTTP/1.1 itself.
 //
-// It logs warnings and errors only, like the other benchmark endpoints.
+// It logs warnings and errors only, and frees memory on SIGUSR1 (package
+// freemem), like the other benchmark endpoints.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/qcodr/restate-sdk-go/bench/internal/freemem"
 	"github.com/qcodr/restate-sdk-go/bench/services/sdkgosvc"
 	"github.com/restatedev/sdk-go/server"
 )
@@ -30,6 +32,7 @@ func main() {
 	prefix := flag.String("prefix", "", "prefix of every service name")
 	http1 := flag.Bool("http1", false, "serve HTTP/1.1 as well as h2c (sdk-go's Start serves h2c only)")
 	flag.Parse()
+	freemem.OnSignal()
 	lh := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
 	slog.SetDefault(slog.New(lh))
 	r := server.NewRestate().WithLogger(lh, true)

@@ -7,7 +7,8 @@
 //
 // Workloads: greet, counter, gets (n state reads), runs (n runs, answered
 // over the open stream), replay (a journal of n completed runs), park (n
-// invocations parked on an awakeable, then completed; prints RSS).
+// invocations parked on an awakeable, then completed; prints RSS, and sends
+// the endpoint SIGUSR1, which the benchmark endpoints take as "free memory").
 package main
 
 import (
@@ -57,8 +58,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
 		}
-		fmt.Printf("parked %d: RSS %d KiB before, %d KiB parked (%.1f KiB each), %d KiB after (%.1f KiB each)\n",
-			res.Parked, res.Baseline>>10, res.Peak>>10, res.PerParked()/1024, res.After>>10, res.Retained()/1024)
+		fmt.Printf("parked %d: RSS %d KiB before, %d KiB parked (%.1f KiB each), %d KiB after (%.1f KiB each), %d KiB after SIGUSR1 (%.1f KiB each)\n",
+			res.Parked, res.Baseline>>10, res.Peak>>10, res.PerParked()/1024, res.After>>10, res.Retained()/1024, res.AfterGC>>10, res.RetainedGC()/1024)
 		return
 	default:
 		fmt.Fprintln(os.Stderr, "loadgen: unknown workload", *wl)
