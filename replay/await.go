@@ -194,6 +194,9 @@ func (m *Machine) applyNext() (*wire.Notification, bool) {
 		m.queue, m.queueHead = m.queue[:0], 0
 		return nil, false
 	}
+	if seededBug && m.queueHead+1 < len(m.queue) {
+		m.queue[m.queueHead], m.queue[m.queueHead+1] = m.queue[m.queueHead+1], m.queue[m.queueHead]
+	}
 	n := m.queue[m.queueHead]
 	m.queue[m.queueHead] = nil
 	m.queueHead++
