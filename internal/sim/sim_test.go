@@ -3,6 +3,7 @@ package sim_test
 import (
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,6 +207,88 @@ func TestCancelWhileLearningChildIDs(t *testing.T) {
 		}
 		if res.Output == nil || res.Output.Result.Kind != wire.ResultFailure || res.Output.Result.Failure.Code != 409 {
 			t.Fatalf("%s: output %s, want the cancellation failure 409\n%s", v, sim.Describe(res.Output), strings.Join(res.Trace, "\n"))
+		}
+	}
+}
+
+// firstScheduler runs bidi attempts and sends the first pending completion
+// each time.
+type firstScheduler struct{}
+
+func (firstScheduler) Plan(int, bool) sim.Plan              { return sim.Plan{Mode: sim.Bidi} }
+func (firstScheduler) Idle(p []*sim.Pending) []int          { return []int{0} }
+func (firstScheduler) Store(p []*sim.Pending, _ bool) []int { return []int{0} }
+func (firstScheduler) Crash(int) (int, bool)                { return 0, false }
+
+// silentWorld never sends a named signal.
+type silentWorld struct{ world }
+
+func (silentWorld) Signal(id wire.NotificationID) (wire.Result, bool) {
+	return wire.Result{}, id.Kind != wire.IDSignalName
+}
+
+func TestProgressViolationWhenNothingArrives(t *testing.T) {
+	t.Parallel()
+	waits := restate.NewService("Waits", restate.NewHandler("wait", func(ctx restate.Context, _ restate.Void) (string, error) {
+		return restate.Signal[string](ctx, "go").Await()
+	}))
+	res := sim.Run(sim.Config{
+		Handler:   waits.Definition().Handler("wait").Invoke,
+		Version:   wire.V6,
+		ID:        []byte("0123456789abcdef01234567"),
+		World:     silentWorld{},
+		Scheduler: firstScheduler{},
+	})
+	if res.Violation == nil || res.Violation.Property != sim.Progress || !strings.Contains(res.Violation.Message, `signal "go"`) {
+		t.Fatalf("violation %v, want progress waiting for signal \"go\"\n%s", res.Violation, strings.Join(res.Trace, "\n"))
+	}
+}
+
+func TestExactlyOnceViolationForSideEffectsOutsideRuns(t *testing.T) {
+	t.Parallel()
+	var effects atomic.Int32
+	pay := restate.NewService("Pay", restate.NewHandler("pay", func(ctx restate.Context, _ restate.Void) (restate.Void, error) {
+		effects.Add(1) // a side effect outside a run: every replay repeats it
+		return restate.Void{}, restate.Sleep(ctx, time.Second)
+	}))
+	res := sim.Run(sim.Config{
+		Handler:    pay.Definition().Handler("pay").Invoke,
+		Version:    wire.V7,
+		ID:         []byte("0123456789abcdef01234567"),
+		World:      world{},
+		Scheduler:  firstScheduler{},
+		Executions: func() int { return int(effects.Load()) },
+	})
+	if res.Violation == nil || res.Violation.Property != sim.ExactlyOnce {
+		t.Fatalf("violation %v, want exactly-once\n%s", res.Violation, strings.Join(res.Trace, "\n"))
+	}
+}
+
+// TestUninterruptedFollowsTheJournal: whichever future won a race in the
+// journal wins it in the uninterrupted execution, and the outputs agree.
+func TestUninterruptedFollowsTheJournal(t *testing.T) {
+	t.Parallel()
+	cfg := sim.Config{
+		Handler: raceAfterCancel.Definition().Handler("race").Invoke,
+		Version: wire.V6,
+		ID:      []byte("0123456789abcdef01234567"),
+		World:   world{},
+	}
+	for _, first := range []wire.NotificationID{wire.CompletionID(2), wire.CompletionID(3)} {
+		cfg.Scheduler = &scripted{idle: [][]wire.NotificationID{{wire.CompletionID(1), first}}}
+		res := sim.Run(cfg)
+		if res.Violation != nil || res.Output == nil {
+			t.Fatalf("%s first: %v\n%s", first, res.Violation, strings.Join(res.Trace, "\n"))
+		}
+		ref := sim.Uninterrupted(cfg, res.Journal, sim.Plan{})
+		if ref.Violation != nil || ref.Output == nil {
+			t.Fatalf("%s first, uninterrupted: %v\n%s", first, ref.Violation, strings.Join(ref.Trace, "\n"))
+		}
+		if got, want := string(ref.Output.Result.Value), string(res.Output.Result.Value); got != want {
+			t.Errorf("%s first: the uninterrupted execution returned %s, the journal %s", first, got, want)
+		}
+		if want := map[uint32]string{2: "0", 3: "1"}[first.Index]; string(res.Output.Result.Value) != want {
+			t.Errorf("%s first: output %s, want %s", first, res.Output.Result.Value, want)
 		}
 	}
 }
