@@ -193,6 +193,13 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		return nil, nil, err
 	}
 	logf("restate-server up: ingress %s, admin %s, env %v", srv.IngressURL(), srv.AdminURL(), runtimeEnv)
+	if err := waitPartitionsReady(ctx, bins, srv); err != nil {
+		srv.Kill()
+		_ = srv.Close()
+		os.RemoveAll(workDir)
+		return nil, nil, err
+	}
+	logf("restate-server partitions ready")
 
 	var svc *ServiceProcess
 	teardown := func() (string, string) {
