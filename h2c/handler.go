@@ -491,13 +491,17 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 	}
 	// The status line goes out with the first frames: the runtime waits for
 	// those, not for the headers. The last batch of an attempt is not
-	// flushed here either: returning from ServeHTTP flushes it together
-	// with the end of the stream, in one write.
+	// flushed here either, so that returning from ServeHTTP sends it with
+	// the end of the stream in one write; except on an HTTP/1.1 connection
+	// whose request body is still open: the runtime ends the body once it
+	// sees the end of the attempt, and a body read to its end keeps the
+	// connection reusable.
+	linger := r.ProtoMajor == 1 && !eof
 	inv := invocation.New(r.Context(), m, func(frames []byte) error {
 		if _, err := w.Write(frames); err != nil {
 			return err
 		}
-		if endsAttempt(frames) {
+		if !linger && endsAttempt(frames) {
 			return nil
 		}
 		return rc.Flush()
@@ -513,7 +517,11 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 	inv.Start(hd.Invoke)
 	<-inv.Done()
 	if readerDone != nil {
-		stopReading(rc, r.Body, readerDone)
+		grace := time.Duration(0)
+		if linger && inv.WriteErr() == nil && !h.isClosing() {
+			grace = lingerTimeout
+		}
+		stopReading(rc, r.Body, readerDone, grace)
 	}
 	if err := inv.WriteErr(); err != nil {
 		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
@@ -543,15 +551,34 @@ func (h *Handler) readNotifications(r *http.Request, inv *invocation.Invocation,
 	}
 }
 
-// stopReading ends the reader goroutine once the handler is done. The
-// runtime usually ends the request body after the last frame, but it does
-// not have to; a read deadline in the past unblocks the reader without the
-// lock contention of closing the body under a concurrent read.
-func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan struct{}) {
+// lingerTimeout is how long an HTTP/1.1 attempt that ended waits for the
+// runtime to end its request body (as sdk-go drains it for 5 seconds).
+// restate-server does so within a millisecond of reading the end of the
+// attempt, which it already has: the wait delays nothing but the release of
+// the connection, which stays reusable. Past the timeout the body is cut
+// off; net/http may then keep the connection and read the rest of the body
+// as the next request, which fails with 400.
+const lingerTimeout = 5 * time.Second
+
+// stopReading ends the reader goroutine once the handler is done, waiting
+// up to grace for the request body to end by itself. The runtime ends the
+// body only after it has read the end of the attempt, and need not do it
+// at all; a read deadline in the past unblocks the reader without the lock
+// contention of closing the body under a concurrent read.
+func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan struct{}, grace time.Duration) {
 	select {
 	case <-done:
 		return
 	default:
+	}
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
 	}
 	if err := rc.SetReadDeadline(past); err != nil {
 		_ = body.Close()
@@ -645,6 +672,12 @@ func (h *Handler) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (h *Handler) isClosing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing
 }
 
 // inFlight returns the number of running invocations.

@@ -488,11 +488,18 @@ func (s *stream) next() wire.Message {
 	return m
 }
 
-// rest reads the frames up to the end of the response.
+// rest reads the frames up to the end of the response. Once a frame ends
+// the attempt it ends the request body, as restate-server does.
 func (s *stream) rest() []wire.Message {
 	s.t.Helper()
 	var out []wire.Message
 	for {
+		if n := len(out); n > 0 {
+			switch out[n-1].Type() {
+			case wire.TypeEnd, wire.TypeSuspension, wire.TypeError:
+				_ = s.body.Close()
+			}
+		}
 		f, err := s.frames.Next()
 		if errors.Is(err, io.EOF) {
 			return out

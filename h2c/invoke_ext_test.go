@@ -3,9 +3,12 @@ package h2c_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,5 +337,47 @@ func TestBidiNeedsFullDuplex(t *testing.T) {
 				diffFrames(t, output(`"Hello Alice!"`), a.frames)
 			}
 		})
+	}
+}
+
+// TestHTTP1StreamKeepsConnection: over HTTP/1.1, a bidirectional attempt
+// flushes its end while the request body is open, and waits for the client
+// to end the body, as restate-server does on reading the end; the
+// connection then serves the next invocation.
+func TestHTTP1StreamKeepsConnection(t *testing.T) {
+	t.Parallel()
+	h, err := h2c.NewHandler(testServices(), h2c.WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(h)
+	s.Config.Protocols = h2c.NewServer("", nil).Protocols
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	r := &rig{proto: "http1", mode: "bidi", h: h, srv: s, base: s.URL, client: newClient(t, "http1")}
+	for range 10 {
+		st := r.open(t, "/invoke/Greeter/call", wire.V6, journal(`"ping"`)...)
+		if m := st.next(); m.Type() != wire.TypeCallCommand {
+			t.Fatalf("first frame %v", m.Type())
+		}
+		st.send(notification(wire.TypeCallCompletion, wire.CompletionID(2), wire.ValueResult([]byte(`"pong"`))))
+		diffFrames(t, output(`"got pong"`)[:1], []wire.Message{st.next()})
+		if m := st.next(); m.Type() != wire.TypeEnd {
+			t.Fatalf("frame %v, want End", m.Type())
+		}
+		_ = st.body.Close()
+		if rest := st.rest(); len(rest) > 0 {
+			t.Fatalf("frames after End: %v", types(rest))
+		}
+		st.close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 10 invocations, want 1", n)
 	}
 }

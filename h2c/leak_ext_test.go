@@ -124,11 +124,24 @@ var leakKinds = []leakKind{
 		if _, err := body.Write(frames(cancel)); err != nil {
 			return err
 		}
-		msgs, err := readAll(fr)
-		if err != nil {
-			return err
+		// As the runtime does, end the request body once the attempt ended.
+		var msgs []wire.Message
+		for len(msgs) == 0 || msgs[len(msgs)-1].Type() != wire.TypeEnd {
+			f, err := fr.Next()
+			if err != nil {
+				return fmt.Errorf("after %v: %w", types(msgs), err)
+			}
+			m, err := f.Decode()
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
 		}
-		return expectLast(msgs, wire.TypeEnd)
+		body.Close()
+		if rest, err := readAll(fr); err != nil || len(rest) > 0 {
+			return fmt.Errorf("after the end: %v, %v", types(rest), err)
+		}
+		return nil
 	}},
 	{"client disconnect", func(r *rig, i int) error {
 		ctx, cancel := context.WithCancel(context.Background())
