@@ -3,7 +3,7 @@
 // net/http handler), in one run on one machine, and writes the results into
 // BENCHMARKS.md. `make bench-compare` builds the endpoints and runs it.
 //
-//	benchcompare -bin DIR [-rounds 5] [-phase 1.5s] [-out ../BENCHMARKS.md] [-raw FILE] [-only LIST]
+//	benchcompare -bin DIR [-rounds 8] [-phase 1s] [-out ../BENCHMARKS.md] [-raw FILE] [-only LIST]
 //
 // Every endpoint runs as its own process (bin/endpoint-floor,
 // bin/endpoint-qcodr, bin/endpoint-sdkgo), so /proc/<pid>/stat charges CPU to
@@ -70,9 +70,9 @@ func main() {
 	only := flag.String("only", "startup,h2,h1,replay,memory,e2e", "sections to run")
 	flag.StringVar(&c.bin, "bin", "bin", "directory holding endpoint-floor, endpoint-qcodr and endpoint-sdkgo")
 	flag.StringVar(&c.before, "before", "", "an endpoint-qcodr binary built from an earlier commit, measured as \"before\" next to this SDK")
-	flag.IntVar(&c.rounds, "rounds", 5, "rounds of each CPU measurement")
-	flag.DurationVar(&c.phase, "phase", 1500*time.Millisecond, "length of one measured load phase")
-	flag.DurationVar(&c.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each phase")
+	flag.IntVar(&c.rounds, "rounds", 8, "rounds of each CPU measurement")
+	flag.DurationVar(&c.phase, "phase", time.Second, "length of one measured load phase")
+	flag.DurationVar(&c.warmup, "warmup", 250*time.Millisecond, "unmeasured load before each phase")
 	flag.IntVar(&c.conc, "c", 8, "concurrent invocations (streams on one HTTP/2 connection, or HTTP/1.1 connections)")
 	flag.IntVar(&c.parked, "parked", 1000, "invocations parked on an awakeable")
 	flag.IntVar(&c.memRounds, "mem-rounds", 2, "rounds of the memory measurement")
