@@ -163,24 +163,25 @@ func Call[In, Out any](ctx context.Context, env *Env, t restate.Target[In, Out],
 	if err != nil {
 		return zero, err
 	}
-	res, err := env.call(ctx, q)
+	_, res, err := env.call(ctx, q)
 	if err != nil {
 		return zero, err
 	}
 	return decodeResult(t.Decode, res, t.String())
 }
 
-// call submits q and waits for its result.
-func (e *Env) call(ctx context.Context, q request) (wire.Result, error) {
+// call submits q and waits for its result; it returns the invocation's
+// id with it.
+func (e *Env) call(ctx context.Context, q request) (string, wire.Result, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return wire.Result{}, errClosed
+		return "", wire.Result{}, errClosed
 	}
 	r, existed, err := e.submit(q)
 	if err != nil {
 		e.mu.Unlock()
-		return wire.Result{}, err
+		return "", wire.Result{}, err
 	}
 	c := e.newClient(true)
 	if existed && r.workflowRun() {
@@ -190,7 +191,41 @@ func (e *Env) call(ctx context.Context, q request) (wire.Result, error) {
 	}
 	e.mu.Unlock()
 	e.wake()
-	return e.wait(ctx, r, c)
+	res, err := e.wait(ctx, r, c)
+	return r.id, res, err
+}
+
+// attach waits for the result of the invocation find returns; r is nil
+// when there is none.
+func (e *Env) attach(ctx context.Context, find func(*Env) *record) (r *record, res wire.Result, err error) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, res, errClosed
+	}
+	r = find(e)
+	if r == nil {
+		e.mu.Unlock()
+		return nil, res, nil
+	}
+	c := e.newClient(true)
+	e.await(r, waiter{client: c})
+	e.mu.Unlock()
+	e.wake()
+	res, err = e.wait(ctx, r, c)
+	return r, res, err
+}
+
+// output returns the result of the invocation find returns if it
+// completed; r is nil when there is none.
+func (e *Env) output(find func(*Env) *record) (r *record, res wire.Result, done bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r = find(e)
+	if r == nil {
+		return nil, res, false
+	}
+	return r, r.result, r.status == statusCompleted
 }
 
 // wait waits for c's answer about r, or for ctx to end.
@@ -326,6 +361,7 @@ func Submit[In, Out any](ctx context.Context, env *Env, t restate.Target[In, Out
 // [ByWorkflow]. It is a small value; copies are equivalent.
 type Invocation[Out any] struct {
 	env    *Env
+	err    error // the handle is malformed
 	find   func(*Env) *record
 	what   string
 	id     string
@@ -343,7 +379,8 @@ func (i Invocation[Out]) Status() SendStatus { return i.status }
 
 // Attach waits for the invocation to complete and returns its result, or
 // its terminal failure as a *restate.TerminalError; an unknown invocation
-// (or one whose retention expired) is a terminal failure with code 404.
+// (or one whose retention expired) is a terminal failure with code 404, a
+// malformed id a 400 [*Error], as through restate-server's ingress.
 // While it waits and nothing else can run, the virtual clock jumps to the
 // next timer (unless [WithManualClock]).
 func (i Invocation[Out]) Attach(ctx context.Context) (Out, error) {
@@ -351,24 +388,15 @@ func (i Invocation[Out]) Attach(ctx context.Context) (Out, error) {
 	if i.env == nil {
 		return zero, errors.New("restatetest: Attach on a zero Invocation")
 	}
-	e := i.env
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return zero, errClosed
+	if i.err != nil {
+		return zero, i.err
 	}
-	r := i.find(e)
-	if r == nil {
-		e.mu.Unlock()
-		return zero, terminal(failureNotFound.Failure)
-	}
-	c := e.newClient(true)
-	e.await(r, waiter{client: c})
-	e.mu.Unlock()
-	e.wake()
-	res, err := e.wait(ctx, r, c)
-	if err != nil {
+	r, res, err := i.env.attach(ctx, i.find)
+	switch {
+	case err != nil:
 		return zero, err
+	case r == nil:
+		return zero, terminal(failureNotFound.Failure)
 	}
 	return decodeResult(i.decode, res, i.what)
 }
@@ -384,15 +412,13 @@ func (i Invocation[Out]) Output(ctx context.Context) (restate.Maybe[Out], error)
 	if err := ctx.Err(); err != nil {
 		return restate.Maybe[Out]{}, err
 	}
-	e := i.env
-	e.mu.Lock()
-	r := i.find(e)
-	if r == nil {
-		e.mu.Unlock()
-		return restate.Maybe[Out]{}, &Error{StatusCode: 404, Message: "invocation not found: " + i.what}
+	if i.err != nil {
+		return restate.Maybe[Out]{}, i.err
 	}
-	done, res := r.status == statusCompleted, r.result
-	e.mu.Unlock()
+	r, res, done := i.env.output(i.find)
+	if r == nil {
+		return restate.Maybe[Out]{}, &Error{StatusCode: 404, Message: "invocation not found"}
+	}
 	if !done {
 		return restate.Maybe[Out]{}, nil
 	}
@@ -406,8 +432,12 @@ func (i Invocation[Out]) Output(ctx context.Context) (restate.Maybe[Out], error)
 // ByID returns a handle on the invocation id of the target t. Only the
 // output type and codec of t are used: the id alone names the invocation.
 func ByID[In, Out any](env *Env, t restate.Target[In, Out], id string) Invocation[Out] {
-	return Invocation[Out]{env: env, id: id, what: "invocation " + id, decode: t.Decode,
+	inv := Invocation[Out]{env: env, id: id, what: "invocation " + id, decode: t.Decode,
 		find: func(e *Env) *record { return e.records[id] }}
+	if err := checkInvocationID(id); err != nil {
+		inv.err = &Error{StatusCode: 400, Message: fmt.Sprintf("bad invocation id '%s': %v", id, err)}
+	}
+	return inv
 }
 
 // ByIdempotencyKey returns a handle on the invocation of t (with its key,
@@ -472,7 +502,8 @@ func (e *Env) completeAwakeable(ctx context.Context, id string, res wire.Result)
 
 // ResolveSignal sends the named signal with value (encoded as JSON, as
 // restate.Signal decodes it) to the invocation id, as a handler does with
-// restate.ResolveSignal. It fails with a 404 [*Error] for an unknown id.
+// restate.ResolveSignal. It fails with a 404 [*Error] for an unknown id
+// and a 400 one for a malformed id.
 func ResolveSignal[T any](ctx context.Context, env *Env, invocationID, name string, value T) error {
 	b, err := restate.JSON.Marshal(value)
 	if err != nil {
@@ -494,12 +525,11 @@ func (e *Env) signal(ctx context.Context, id, name string, res wire.Result) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r := e.records[id]
-	if r == nil {
-		return notFound(id)
+	r, err := e.lookupForAdmin(id)
+	if err != nil {
+		return err
 	}
+	defer e.mu.Unlock()
 	e.deliver(r, &wire.Notification{MessageType: wire.TypeSignalNotification, ID: wire.NamedSignalID(name), Result: res})
 	e.wake()
 	return nil
@@ -510,8 +540,8 @@ func (e *Env) signal(ctx context.Context, id, name string, res wire.Result) erro
 // with a terminal error with code 409, so it can run compensations, and it
 // cancels its child calls. An invocation that has not started yet (delayed,
 // or waiting for its key's lock) ends at once with 409 "canceled".
-// Cancelling a completed invocation does nothing; an unknown id is a 404
-// [*Error].
+// Cancelling a completed invocation is a 409 [*Error], an unknown id a
+// 404 one and a malformed id a 400 one, as from the admin API.
 func (e *Env) CancelInvocation(ctx context.Context, id string) error {
 	return e.terminate(ctx, id, e.cancelRecord)
 }
@@ -519,8 +549,8 @@ func (e *Env) CancelInvocation(ctx context.Context, id string) error {
 // KillInvocation ends the invocation id at once with a terminal failure
 // 409 "killed", without running any more of its code, and kills the
 // invocations it called or sent to, as ingress.Admin.KillInvocation does.
-// State changes it journaled stay. Killing a completed invocation does
-// nothing; an unknown id is a 404 [*Error].
+// State changes it journaled stay. Killing a completed invocation is a 409
+// [*Error], an unknown id a 404 one and a malformed id a 400 one.
 func (e *Env) KillInvocation(ctx context.Context, id string) error {
 	return e.terminate(ctx, id, e.kill)
 }
@@ -529,13 +559,31 @@ func (e *Env) terminate(ctx context.Context, id string, fn func(*record)) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.mu.Lock()
+	r, err := e.lookupForAdmin(id)
+	if err != nil {
+		return err
+	}
 	defer e.mu.Unlock()
-	r := e.records[id]
-	if r == nil {
-		return notFound(id)
+	if r.status == statusCompleted {
+		return &Error{StatusCode: 409, Message: fmt.Sprintf("The invocation '%s' was already completed.", id)}
 	}
 	fn(r)
 	e.wake()
 	return nil
+}
+
+// lookupForAdmin finds the invocation id and returns with the lock held,
+// or fails as the admin API does: 400 for a malformed id, 404 for an
+// unknown one.
+func (e *Env) lookupForAdmin(id string) (*record, error) {
+	if err := checkInvocationID(id); err != nil {
+		return nil, &Error{StatusCode: 400, Message: fmt.Sprintf("The request field 'invocation_id' is invalid. Reason: %v", err)}
+	}
+	e.mu.Lock()
+	r := e.records[id]
+	if r == nil {
+		e.mu.Unlock()
+		return nil, &Error{StatusCode: 404, Message: fmt.Sprintf("The requested invocation '%s' does not exist", id)}
+	}
+	return r, nil
 }

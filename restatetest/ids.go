@@ -3,8 +3,10 @@ package restatetest
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/big"
 	"strings"
 )
 
@@ -67,17 +69,48 @@ func splitmix(x uint64) uint64 {
 // of the binary invocation id and the big-endian signal id, as
 // replay.AwakeableID builds it. Padding is accepted.
 func parseAwakeableID(id string) (bin []byte, signal uint32, err error) {
+	bad := func(reason string) error { return fmt.Errorf("bad awakeable id '%s': %s", id, reason) }
 	rest, ok := strings.CutPrefix(id, "sign_1")
 	if !ok {
-		return nil, 0, fmt.Errorf("bad awakeable id %q: it does not start with sign_1", id)
+		return nil, 0, bad("id doesn't match the expected type")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(rest, "="))
-	if err != nil {
-		return nil, 0, fmt.Errorf("bad awakeable id %q: %v", id, err)
-	}
-	if len(b) <= 4 {
-		return nil, 0, fmt.Errorf("bad awakeable id %q: too short", id)
+	if err != nil || len(b) != idBytes+4 {
+		return nil, 0, bad("id doesn't match the expected type")
 	}
 	n := len(b) - 4
 	return b[:n], binary.BigEndian.Uint32(b[n:]), nil
+}
+
+// checkInvocationID reports why id is not an invocation id as
+// restate-server prints them ("inv_1" and 33 base62 digits: an 11-digit
+// partition key and a 22-digit UUID), with the server's words.
+func checkInvocationID(id string) error {
+	rest, ok := strings.CutPrefix(id, "inv_")
+	switch {
+	case !ok:
+		return errors.New("id doesn't match the expected type")
+	case rest == "" || rest[0] != '1':
+		return errors.New("unrecognized codec version")
+	case len(rest) != 34:
+		return errors.New("bad length")
+	}
+	if !fitsBase62(rest[1:12], 64) || !fitsBase62(rest[12:], 128) {
+		return errors.New("base62 decode error")
+	}
+	return nil
+}
+
+// fitsBase62 reports whether s is a base62 number below 2^bits.
+func fitsBase62(s string, bits int) bool {
+	n := new(big.Int)
+	for i := 0; i < len(s); i++ {
+		d := strings.IndexByte(base62, s[i])
+		if d < 0 {
+			return false
+		}
+		n.Mul(n, big.NewInt(62))
+		n.Add(n, big.NewInt(int64(d)))
+	}
+	return n.BitLen() <= bits
 }

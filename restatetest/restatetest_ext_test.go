@@ -413,8 +413,11 @@ func TestSignals(t *testing.T) {
 		_, err := inv.Attach(ctx)
 		wantCode(t, err, 500, "denied")
 		var ie *restatetest.Error
-		if err := restatetest.ResolveSignal(ctx, env, "inv_nope", "approve", 1); !errors.As(err, &ie) || ie.StatusCode != 404 {
+		if err := restatetest.ResolveSignal(ctx, env, unknownID(inv.ID()), "approve", 1); !errors.As(err, &ie) || ie.StatusCode != 404 {
 			t.Fatalf("signal to an unknown invocation = %v, want a 404 error", err)
+		}
+		if err := restatetest.ResolveSignal(ctx, env, "inv_nope", "approve", 1); !errors.As(err, &ie) || ie.StatusCode != 400 {
+			t.Fatalf("signal to a malformed id = %v, want a 400 error", err)
 		}
 	})
 }
@@ -483,9 +486,10 @@ func TestCancellationTree(t *testing.T) {
 		if got := string(env.State("Tree", "c")["log"]); got != `["compensated"]` {
 			t.Errorf("log = %s, want the compensation", got)
 		}
-		// Cancelling a completed invocation does nothing.
-		if err := env.CancelInvocation(ctx, parent.ID()); err != nil {
-			t.Fatal(err)
+		// Cancelling a completed invocation is a conflict.
+		var ie *restatetest.Error
+		if err := env.CancelInvocation(ctx, parent.ID()); !errors.As(err, &ie) || ie.StatusCode != 409 {
+			t.Fatalf("cancel of a completed invocation = %v, want a 409 error", err)
 		}
 	}, restatetest.WithManualClock())
 }
@@ -555,8 +559,11 @@ func TestKillTree(t *testing.T) {
 			t.Errorf("a killed invocation ran its compensation: %q", got)
 		}
 		var ie *restatetest.Error
-		if err := env.KillInvocation(ctx, "inv_unknown"); !errors.As(err, &ie) || ie.StatusCode != 404 {
+		if err := env.KillInvocation(ctx, unknownID(parent)); !errors.As(err, &ie) || ie.StatusCode != 404 {
 			t.Errorf("kill of an unknown id = %v, want a 404 error", err)
+		}
+		if err := env.KillInvocation(ctx, "inv_unknown"); !errors.As(err, &ie) || ie.StatusCode != 400 {
+			t.Errorf("kill of a malformed id = %v, want a 400 error", err)
 		}
 		// The key's lock was released.
 		if got := call(t, env, counterAdd.Target("k"), 1); got != 1 {
@@ -687,6 +694,7 @@ func TestAlwaysReplayCatchesNonDeterminism(t *testing.T) {
 func TestIngressErrors(t *testing.T) {
 	env := restatetest.New(t, all)
 	ctx := testContext(t)
+	validID := must[restatetest.Invocation[int]](t)(restatetest.Send(ctx, env, counterAdd.Target("x"), 1)).ID()
 	cases := []struct {
 		name string
 		err  error
@@ -712,18 +720,34 @@ func TestIngressErrors(t *testing.T) {
 			_, err := restatetest.Send(ctx, env, signupRun.Target("x"), "", restatetest.WithIdempotencyKey("k"))
 			return err
 		}(), 400},
-		{"output of an unknown id", func() error {
+		{"output of a malformed id", func() error {
 			_, err := restatetest.ByID(env, counterAdd.Target("x"), "inv_nope").Output(ctx)
 			return err
+		}(), 400},
+		{"attach to a malformed id", func() error {
+			_, err := restatetest.ByID(env, counterAdd.Target("x"), "inv_nope").Attach(ctx)
+			return err
+		}(), 400},
+		{"output of an unknown id", func() error {
+			_, err := restatetest.ByID(env, counterAdd.Target("x"), unknownID(validID)).Output(ctx)
+			return err
 		}(), 404},
+		{"output of an unknown idempotency key", func() error {
+			_, err := restatetest.ByIdempotencyKey(env, counterAdd.Target("x"), "nope").Output(ctx)
+			return err
+		}(), 404},
+		{"delayed call", func() error {
+			_, err := restatetest.Send(ctx, env, counterAdd.Target("x"), 1, restatetest.WithDelay(-time.Second))
+			return err
+		}(), 0},
 	}
 	for _, tc := range cases {
 		var ie *restatetest.Error
-		if !errors.As(tc.err, &ie) || ie.StatusCode != tc.code {
+		if tc.code == 0 && tc.err != nil || tc.code != 0 && (!errors.As(tc.err, &ie) || ie.StatusCode != tc.code) {
 			t.Errorf("%s: %v, want an ingress error %d", tc.name, tc.err, tc.code)
 		}
 	}
-	_, err := restatetest.ByID(env, counterAdd.Target("x"), "inv_nope").Attach(ctx)
+	_, err := restatetest.ByID(env, counterAdd.Target("x"), unknownID(validID)).Attach(ctx)
 	wantCode(t, err, 404, "not found")
 	// Handlers may call private services; unknown targets fail the call.
 	if got := call(t, env, callerPrivate.Target(), restate.Void{}); got != "hi" {
@@ -922,4 +946,15 @@ func TestClosedEnv(t *testing.T) {
 	if _, err := restatetest.Call(context.Background(), env, counterAdd.Target("x"), 1); err == nil {
 		t.Fatal("call on a closed environment succeeded")
 	}
+}
+
+// unknownID returns a well-formed invocation id that differs from id.
+func unknownID(id string) string {
+	b := []byte(id)
+	if b[len(b)-2] == 'A' {
+		b[len(b)-2] = 'B'
+	} else {
+		b[len(b)-2] = 'A'
+	}
+	return string(b)
 }

@@ -240,12 +240,12 @@ func (e *Env) submit(q request) (r *record, existed bool, err error) {
 	switch {
 	case keyed && q.key == "":
 		if q.ingress {
-			return nil, false, &Error{StatusCode: 400, Message: fmt.Sprintf("%s %q needs a key: use the handler's Target(key)", svc.Kind, svc.Name)}
+			return nil, false, &Error{StatusCode: 400, Message: "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler"}
 		}
 		return e.failed(q, wire.FailureResult(400, fmt.Sprintf("%s %q needs a key", svc.Kind, svc.Name))), false, nil
 	case !keyed && q.key != "":
 		if q.ingress {
-			return nil, false, &Error{StatusCode: 400, Message: fmt.Sprintf("service %q takes no key", svc.Name)}
+			return nil, false, &Error{StatusCode: 400, Message: "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler"}
 		}
 		q.key = ""
 	}

@@ -1,0 +1,202 @@
+package restatetest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	restate "github.com/qcodr/restate-sdk-go"
+	"github.com/qcodr/restate-sdk-go/ingress"
+	"github.com/qcodr/restate-sdk-go/restatetest"
+)
+
+func TestIngressClient(t *testing.T) {
+	env := restatetest.New(t, all)
+	c, admin := env.IngressClient(), env.AdminClient()
+	ctx := testContext(t)
+	if got, err := ingress.Call(ctx, c, counterAdd.Target("h"), 4); err != nil || got != 4 {
+		t.Fatalf("call = %d, %v", got, err)
+	}
+	inv, err := ingress.Send(ctx, c, approvalsAwakeable.Target(), restate.Void{}, ingress.WithDelay(time.Minute))
+	if err != nil || inv.Status() != ingress.SendStatusAccepted {
+		t.Fatalf("send = %+v, %v", inv, err)
+	}
+	if m, err := inv.Output(ctx); err != nil || m.Ok {
+		t.Fatalf("output = %+v, %v; want not ready", m, err)
+	}
+	env.Advance(time.Minute)
+	if err := ingress.ResolveAwakeable(ctx, c, awakeableOf(t, env, inv.ID()), "gus"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := inv.Attach(ctx); err != nil || got != "approved by gus" {
+		t.Fatalf("attach = %q, %v", got, err)
+	}
+	_, err = ingress.Call(ctx, c, shopBuy.Target(), order{Item: "none", Qty: 1})
+	var te *restate.TerminalError
+	if !errors.As(err, &te) || te.Code != 409 {
+		t.Fatalf("buy = %v, want a terminal 409", err)
+	}
+	_, err = ingress.Call(ctx, c, restate.Remote[string, string]("Nope", "x").Target(), "")
+	var ie *ingress.Error
+	if !errors.As(err, &ie) || ie.StatusCode != 404 {
+		t.Fatalf("unknown service = %v, want an ingress 404", err)
+	}
+	wf, err := ingress.Submit(ctx, c, signupRun.Target("h"), "h@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingress.Call(ctx, c, signupVerify.Target("h"), "7"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ingress.ByWorkflow(c, signupRun.Target("h")).Attach(ctx); err != nil || got != "verified h@example.com with 7" || wf.ID() == "" {
+		t.Fatalf("workflow = %q, %v", got, err)
+	}
+	if got, err := ingress.Call(ctx, c, counterAdd.Target("h"), 1, ingress.WithIdempotencyKey("x")); err != nil || got != 5 {
+		t.Fatalf("idempotent add = %d, %v", got, err)
+	}
+	if got, err := ingress.ByIdempotencyKey(c, counterAdd.Target("h"), "x").Attach(ctx); err != nil || got != 5 {
+		t.Fatalf("attach by key = %d, %v", got, err)
+	}
+	invs, err := admin.ListInvocations(ctx, ingress.InvocationFilter{Service: "Counter", Key: "h", Status: "completed"})
+	if err != nil || len(invs) != 2 || invs[0].Target != "Counter/h/add" || invs[0].CompletionResult != "success" {
+		t.Fatalf("list = %+v, %v", invs, err)
+	}
+	parent, err := ingress.Send(ctx, c, treeParent.Target("h"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Settle()
+	if err := admin.KillInvocation(ctx, parent.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parent.Attach(ctx); !errors.As(err, &te) || te.Code != 409 || te.Message != "killed" {
+		t.Fatalf("killed parent = %v", err)
+	}
+	if err := admin.CancelInvocation(ctx, parent.ID()); !errors.As(err, &ie) || ie.StatusCode != 409 {
+		t.Fatalf("cancel of a completed invocation = %v, want an admin 409", err)
+	}
+	if d, err := admin.Register(ctx, "http://anything"); err != nil || len(d.Services) != len(all) {
+		t.Fatalf("register = %+v, %v", d, err)
+	}
+}
+
+func TestIngressHandler(t *testing.T) {
+	env := restatetest.New(t, all)
+	srv := httptest.NewServer(env.IngressHandler())
+	defer srv.Close()
+	do := func(method, path, body string, header ...string) (int, http.Header, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(testContext(t), method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	cases := []struct {
+		method, path, body string
+		header             []string
+		status             int
+		source, want       string
+	}{
+		{"POST", "/Counter/k/add", "2", nil, 200, "", "2"},
+		{"POST", "/Counter/add", "2", nil, 400, "ingress", `{"code":400,"message":"bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler","source":"ingress"}`},
+		{"GET", "/Counter/k/add", "", nil, 405, "ingress", ""},
+		{"POST", "/Payment/charge", "0", nil, 402, "invocation", `{"code":402,"message":"card declined","source":"invocation"}`},
+		{"POST", "/Payment/charge?delay=1s", "1", nil, 400, "ingress", ""},
+		{"POST", "/Payment/charge/send?delay=PT1X", "1", nil, 400, "ingress", ""},
+		{"POST", "/Counter/k/get", "1", []string{"content-type", "application/json"}, 400, "ingress", ""},
+		{"GET", "/restate/invocation/inv_nope/output", "", nil, 400, "ingress", `{"code":400,"message":"bad invocation id 'inv_nope': unrecognized codec version","source":"ingress"}`},
+		{"GET", "/restate/invocation/Counter/k/add/nokey/attach", "", nil, 404, "invocation", `{"code":404,"message":"not found","source":"invocation"}`},
+		{"GET", "/restate/workflow/Signup/none/output", "", nil, 404, "ingress", `{"code":404,"message":"invocation not found","source":"ingress"}`},
+		{"GET", "/restate/workflow/Signup/output", "", nil, 400, "ingress", ""},
+		{"POST", "/restate/awakeables/sign_1nope/resolve", "1", nil, 400, "ingress", ""},
+		{"POST", "/restate/awakeables/x", "", nil, 400, "ingress", ""},
+		{"POST", "/restate/nothing", "", nil, 404, "ingress", ""},
+	}
+	for _, tc := range cases {
+		status, h, body := do(tc.method, tc.path, tc.body, tc.header...)
+		if status != tc.status || h.Get("x-restate-error-source") != tc.source || tc.want != "" && body != tc.want {
+			t.Errorf("%s %s = %d (source %q) %s; want %d (source %q) %s", tc.method, tc.path, status, h.Get("x-restate-error-source"), body, tc.status, tc.source, tc.want)
+		}
+	}
+	status, h, body := do("POST", "/Payment/charge/send?delay=1h", "3")
+	var sent struct {
+		InvocationID  string `json:"invocationId"`
+		ExecutionTime string `json:"executionTime"`
+		Status        string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(body), &sent); status != 202 || err != nil || sent.Status != "Accepted" || sent.ExecutionTime == "" || h.Get("x-restate-id") != sent.InvocationID {
+		t.Fatalf("send = %d %s %v", status, body, h)
+	}
+	if status, _, _ := do("GET", "/restate/invocation/"+sent.InvocationID+"/output", ""); status != 470 {
+		t.Errorf("output of a scheduled invocation = %d, want 470", status)
+	}
+	env.Advance(time.Hour)
+	if status, h, body := do("GET", "/restate/invocation/"+sent.InvocationID+"/attach", ""); status != 200 || body != `"pay-3"` || h.Get("content-type") != "application/json" {
+		t.Errorf("attach = %d %s %v", status, body, h)
+	}
+	if status, h, body := do("POST", "/Counter/k/reset", ""); status != 200 || body != "" || h.Get("content-type") != "" {
+		t.Errorf("void call = %d %q %v", status, body, h)
+	}
+}
+
+func TestAdminQuery(t *testing.T) {
+	env := restatetest.New(t, all)
+	call(t, env, counterAdd.Target("a"), 1)
+	call(t, env, counterAdd.Target("b"), 2)
+	call(t, env, counterAdd.Target("b"), 3)
+	srv := httptest.NewServer(env.AdminHandler())
+	defer srv.Close()
+	query := func(q string) (int, []map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]string{"query": q})
+		resp, err := http.Post(srv.URL+"/query", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Rows []map[string]any `json:"rows"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out.Rows
+	}
+	_, rows := query("SELECT service_key, value_utf8 FROM state WHERE service_name = 'Counter' ORDER BY service_key DESC")
+	if diff := cmp.Diff([]map[string]any{{"service_key": "b", "value_utf8": "5"}, {"service_key": "a", "value_utf8": "1"}}, rows); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+	_, rows = query("select target, status, completion_result from sys_invocation where target_service_key = 'b' limit 1")
+	if diff := cmp.Diff([]map[string]any{{"target": "Counter/b/add", "status": "completed", "completion_result": "success"}}, rows); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+	_, rows = query("SELECT * FROM sys_invocation WHERE target = 'Counter/a/add' AND status = 'completed'")
+	if len(rows) != 1 || rows[0]["journal_size"] != float64(4) {
+		t.Errorf("rows = %v", rows)
+	}
+	for _, q := range []string{"DELETE FROM state", "SELECT x FROM state", "SELECT * FROM nope", "SELECT * FROM state WHERE key > 'a'", "SELECT * FROM state ORDER BY nope"} {
+		if status, _ := query(q); status != 400 {
+			t.Errorf("%s: status %d, want 400", q, status)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health = %v, %v", resp, err)
+	}
+	resp.Body.Close()
+}
