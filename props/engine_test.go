@@ -43,12 +43,13 @@ func FuzzEngineStateMachine(f *testing.F) {
 	f.Fuzz(rapid.MakeFuzz(engineProperty))
 }
 
-// fuzzSeeds returns fuzz inputs long enough that rapid never runs out of
-// data: all zeros (the simplest choice everywhere) and pseudo-random bytes.
+// fuzzSeeds returns fuzz inputs that rapid does not run out of: all zeros
+// (the simplest choice everywhere) and pseudo-random bytes. They are short
+// enough for the fuzzer to minimize new inputs quickly.
 func fuzzSeeds() [][]byte {
-	seeds := [][]byte{make([]byte, 1<<16)}
+	seeds := [][]byte{make([]byte, 1<<10)}
 	for s := range uint64(4) {
-		b := make([]byte, 1<<16)
+		b := make([]byte, 16<<10)
 		x := s*0x9e3779b97f4a7c15 + 1
 		for i := range b {
 			x ^= x << 13

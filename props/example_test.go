@@ -91,7 +91,7 @@ func TestBookProperties(t *testing.T) {
 // FuzzBook runs the same property as a fuzz target:
 // go test -fuzz FuzzBook ./yourpackage.
 func FuzzBook(f *testing.F) {
-	f.Add(make([]byte, 1<<16))
+	f.Add(make([]byte, 1<<10))
 	f.Fuzz(rapid.MakeFuzz(props.Property(theater, book, rapid.StringMatching(`[a-z]{1,8}`),
 		props.WithState("seats", rapid.SliceOfN(rapid.IntRange(1, 40), 0, 3)),
 		props.WithCallResults("Payments", "charge", rapid.Bool()),

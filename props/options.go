@@ -35,6 +35,7 @@ const (
 	RequestResponse
 )
 
+// String returns "bidi" or "request/response".
 func (m Mode) String() string {
 	if m == RequestResponse {
 		return "request/response"

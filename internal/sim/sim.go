@@ -47,6 +47,7 @@ const (
 	Bidi
 )
 
+// String returns "bidi" or "request/response".
 func (m Mode) String() string {
 	if m == Bidi {
 		return "bidi"
@@ -68,6 +69,7 @@ const (
 	PartialState
 )
 
+// String describes the state mode, for traces.
 func (s StateMode) String() string {
 	switch s {
 	case LazyState:
@@ -108,6 +110,7 @@ type Pending struct {
 // ID returns the notification id of the pending completion.
 func (p *Pending) ID() wire.NotificationID { return p.Notification.ID }
 
+// String describes the notification, for traces.
 func (p *Pending) String() string { return Describe(&p.Notification) }
 
 // World is the outside world: it answers what the runtime cannot decide by
@@ -230,6 +233,7 @@ type Violation struct {
 	EngineError *wire.ErrorMessage
 }
 
+// String says which property was violated, in which attempt and how.
 func (v *Violation) String() string {
 	return fmt.Sprintf("%s violated in attempt %d: %s", v.Property, v.Attempt, v.Message)
 }
