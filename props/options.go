@@ -140,10 +140,10 @@ func WithState[T any](key string, gen *rapid.Generator[T]) Option {
 	return option(func(c *config) { c.state = append(c.state, stateGen{key: key, gen: g}) })
 }
 
-// WithCallResults answers the handler's calls to service/handler (and
-// attaching to or reading the output of any invocation of it) with values
-// drawn from gen, encoded with JSON. Calls without results configured get
-// an empty payload, which the JSON codec decodes as the zero value.
+// WithCallResults answers the handler's calls to service/handler, and its
+// attaches to an invocation of it by idempotency key, with values drawn
+// from gen, encoded with JSON. Other calls and attaches get an empty
+// payload, which the JSON codec decodes as the zero value.
 func WithCallResults[Out any](service, handler string, gen *rapid.Generator[Out]) Option {
 	g := jsonGen(gen, "WithCallResults("+service+"/"+handler+")")
 	return option(func(c *config) { c.calls[service+"/"+handler] = g })
