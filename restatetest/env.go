@@ -3,6 +3,7 @@ package restatetest
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -70,9 +71,33 @@ type task struct {
 
 // New starts an environment that runs services, the same values a
 // deployment serves with package h2c, and stops it when t ends. It fails
-// the test on a nil or duplicate service.
+// the test on a nil or duplicate service, and reports [Violation]s with
+// t.Errorf unless [WithViolationHandler] says otherwise.
 func New(t testing.TB, services []restate.ServiceDefinition, opts ...Option) *Env {
 	t.Helper()
+	e, err := start(t, services, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.close)
+	return e
+}
+
+// Start starts an environment outside a test: in TestMain, to share one
+// environment between the tests of a package as the examples' end-to-end
+// tests share a restate-server, or in a program. Stop it with
+// [Env.Close]. Without [WithViolationHandler], violations are only
+// recorded (see [Env.Violations]). It fails on a nil or duplicate service.
+func Start(services []restate.ServiceDefinition, opts ...Option) (*Env, error) {
+	return start(nil, services, opts)
+}
+
+// Close stops an environment made with [Start]: it ends every attempt and
+// fails every waiting client. Environments made with [New] close when
+// their test ends.
+func (e *Env) Close() { e.close() }
+
+func start(t testing.TB, services []restate.ServiceDefinition, opts []Option) (*Env, error) {
 	cfg := newConfig(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Env{
@@ -92,18 +117,17 @@ func New(t testing.TB, services []restate.ServiceDefinition, opts ...Option) *En
 	for _, s := range services {
 		if s == nil {
 			cancel()
-			t.Fatalf("restatetest: nil service")
+			return nil, errors.New("restatetest: nil service")
 		}
 		d := s.Definition()
 		if _, dup := e.services[d.Name]; dup {
 			cancel()
-			t.Fatalf("restatetest: duplicate service %q", d.Name)
+			return nil, fmt.Errorf("restatetest: duplicate service %q", d.Name)
 		}
 		e.services[d.Name] = d
 	}
 	go e.loop()
-	t.Cleanup(e.close)
-	return e
+	return e, nil
 }
 
 // Now returns the time on the virtual clock: the wall clock plus every
@@ -314,9 +338,10 @@ func (e *Env) violate(v Violation) {
 // lock.
 func (e *Env) report(vs []Violation) {
 	for _, v := range vs {
-		if e.cfg.onViolation != nil {
+		switch {
+		case e.cfg.onViolation != nil:
 			e.cfg.onViolation(v)
-		} else {
+		case e.t != nil:
 			e.t.Errorf("%s", v)
 		}
 	}
@@ -372,7 +397,9 @@ func (e *Env) close() {
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		e.t.Errorf("restatetest: a handler did not return within 5s of the end of the test; it blocks on something other than the SDK")
+		if e.t != nil {
+			e.t.Errorf("restatetest: a handler did not return within 5s of the end of the test; it blocks on something other than the SDK")
+		}
 	}
 }
 

@@ -424,6 +424,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 //   - POST /query runs a small subset of SQL over the sys_invocation and
 //     state tables: SELECT columns (or *) FROM table, WHERE conditions
 //     "column = 'value'" joined with AND, ORDER BY one column, LIMIT;
+//   - GET /services, /services/{name}, /services/{name}/handlers and
+//     /services/{name}/handlers/{handler} describe the services: kinds,
+//     documentation, metadata, JSON schemas;
 //   - GET /health.
 func (e *Env) AdminHandler() http.Handler { return adminHandler{e} }
 
@@ -483,11 +486,101 @@ func (h adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			Rows []map[string]any `json:"rows"`
 		}{rows})
+	case len(segs) >= 1 && segs[0] == "services" && r.Method == http.MethodGet:
+		h.services(w, segs[1:])
 	case len(segs) == 1 && segs[0] == "health":
 		w.WriteHeader(http.StatusOK)
 	default:
 		adminError(w, 404, "not found")
 	}
+}
+
+// services answers GET /services, /services/{name},
+// /services/{name}/handlers and /services/{name}/handlers/{handler} with
+// what the environment knows of the services, in the shape of the admin
+// API's service and handler metadata.
+func (h adminHandler) services(w http.ResponseWriter, segs []string) {
+	if len(segs) == 0 {
+		var list []map[string]any
+		for _, name := range slices.Sorted(maps.Keys(h.e.services)) {
+			list = append(list, serviceMetadata(h.e.services[name]))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"services": list})
+		return
+	}
+	svc := h.e.services[segs[0]]
+	if svc == nil {
+		adminError(w, 404, fmt.Sprintf("The requested service '%s' does not exist", segs[0]))
+		return
+	}
+	switch {
+	case len(segs) == 1:
+		writeJSON(w, http.StatusOK, serviceMetadata(svc))
+	case len(segs) == 2 && segs[1] == "handlers":
+		var list []map[string]any
+		for _, hd := range svc.Handlers {
+			list = append(list, handlerMetadata(svc, hd))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"handlers": list})
+	case len(segs) == 3 && segs[1] == "handlers":
+		hd := svc.Handler(segs[2])
+		if hd == nil {
+			adminError(w, 404, fmt.Sprintf("The requested handler '%s' does not exist", segs[2]))
+			return
+		}
+		writeJSON(w, http.StatusOK, handlerMetadata(svc, hd))
+	default:
+		adminError(w, 404, "not found")
+	}
+}
+
+func serviceMetadata(svc *endpoint.Service) map[string]any {
+	ty := map[endpoint.ServiceKind]string{endpoint.KindService: "Service", endpoint.KindVirtualObject: "VirtualObject", endpoint.KindWorkflow: "Workflow"}[svc.Kind]
+	var handlers []map[string]any
+	for _, hd := range svc.Handlers {
+		handlers = append(handlers, handlerMetadata(svc, hd))
+	}
+	m := map[string]any{"name": svc.Name, "ty": ty, "handlers": handlers, "public": !private(svc, &endpoint.Handler{}),
+		"deployment_id": "dp_restatetest", "revision": 1}
+	if svc.Options.Documentation != "" {
+		m["documentation"] = svc.Options.Documentation
+	}
+	if len(svc.Options.Metadata) > 0 {
+		m["metadata"] = svc.Options.Metadata
+	}
+	return m
+}
+
+func handlerMetadata(svc *endpoint.Service, hd *endpoint.Handler) map[string]any {
+	ty := "Shared"
+	switch {
+	case hd.Kind == endpoint.HandlerWorkflow:
+		ty = "Workflow"
+	case exclusive(svc, hd):
+		ty = "Exclusive"
+	}
+	m := map[string]any{"name": hd.Name, "ty": ty, "public": !private(svc, hd),
+		"input_description": payloadDescription(hd.Input), "output_description": payloadDescription(hd.Output)}
+	if hd.Options.Documentation != "" {
+		m["documentation"] = hd.Options.Documentation
+	}
+	if len(hd.Options.Metadata) > 0 {
+		m["metadata"] = hd.Options.Metadata
+	}
+	if hd.Input.Schema != nil {
+		m["input_json_schema"] = hd.Input.Schema
+	}
+	if hd.Output.Schema != nil {
+		m["output_json_schema"] = hd.Output.Schema
+	}
+	return m
+}
+
+func payloadDescription(p endpoint.Payload) string {
+	if p.None {
+		return "none"
+	}
+	return fmt.Sprintf("value with content-type '%s'", p.ContentType)
 }
 
 func adminError(w http.ResponseWriter, status int, msg string) {

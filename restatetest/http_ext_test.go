@@ -194,6 +194,34 @@ func TestAdminQuery(t *testing.T) {
 			t.Errorf("%s: status %d, want 400", q, status)
 		}
 	}
+	get := func(path string) (int, map[string]any) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if status, h := get("/services/Counter/handlers/get"); status != 200 || h["ty"] != "Shared" || h["input_description"] != "none" || h["output_json_schema"] == nil {
+		t.Errorf("handler = %d %v", status, h)
+	}
+	if status, s := get("/services/Signup"); status != 200 || s["ty"] != "Workflow" || len(s["handlers"].([]any)) != 5 {
+		t.Errorf("service = %d %v", status, s)
+	}
+	if status, s := get("/services"); status != 200 || len(s["services"].([]any)) != len(all) {
+		t.Errorf("services = %d %v", status, s)
+	}
+	if status, _ := get("/services/Private/handlers"); status != 200 {
+		t.Errorf("handlers = %d", status)
+	}
+	for _, p := range []string{"/services/Nope", "/services/Counter/handlers/nope", "/services/Counter/x/y/z"} {
+		if status, _ := get(p); status != 404 {
+			t.Errorf("%s = %d, want 404", p, status)
+		}
+	}
 	resp, err := http.Get(srv.URL + "/health")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("health = %v, %v", resp, err)
