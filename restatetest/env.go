@@ -39,14 +39,19 @@ type Env struct {
 	idem    map[idemKey]*record
 	objects map[objectKey]*object
 	ready   []task
-	timers  timerHeap
-	seq     uint64
-	running *attempt        // the attempt whose handler executes
-	open    []*attempt      // attempts whose handler goroutine has not exited, oldest first
-	blocked int             // clients waiting for a result: the clock may jump
-	idle    []chan struct{} // Settle calls waiting for the environment to be idle
-	reports []Violation     // violations to report outside the lock
-	held    []heldAnswer    // client answers held back until reports are made
+	// timers are what makes invocations progress: timers of sleeps,
+	// delayed sends, retries and stream inactivity; the clock jumps to them
+	// while a client waits. background timers (retention) only fire when
+	// the clock passes them.
+	timers     timerHeap
+	background timerHeap
+	seq        uint64
+	running    *attempt        // the attempt whose handler executes
+	open       []*attempt      // attempts whose handler goroutine has not exited, oldest first
+	blocked    int             // clients waiting for a result: the clock may jump
+	idle       []chan struct{} // Settle calls waiting for the environment to be idle
+	reports    []Violation     // violations to report outside the lock
+	held       []heldAnswer    // client answers held back until reports are made
 	// reporting is true while the loop reports violations.
 	reporting bool
 	seen      []Violation // every violation so far
@@ -159,12 +164,13 @@ func (e *Env) Advance(d time.Duration) {
 	for {
 		e.Settle()
 		e.mu.Lock()
-		if e.closed || len(e.timers) == 0 || e.timers[0].at.After(target) {
+		next, ok := e.nextTimer()
+		if e.closed || !ok || next.After(target) {
 			e.setNow(target)
 			e.mu.Unlock()
 			break
 		}
-		e.setNow(e.timers[0].at)
+		e.setNow(next)
 		e.mu.Unlock()
 		e.wake()
 	}
@@ -203,13 +209,11 @@ func (e *Env) isIdle() bool {
 			return false
 		}
 	}
-	if len(e.timers) > 0 {
-		if !e.timers[0].at.After(e.now()) {
-			return false
-		}
-		if !e.cfg.manualClock && e.blocked > 0 {
-			return false // the clock jumps
-		}
+	if next, ok := e.nextTimer(); ok && !next.After(e.now()) {
+		return false
+	}
+	if len(e.timers) > 0 && !e.cfg.manualClock && e.blocked > 0 {
+		return false // the clock jumps
 	}
 	return true
 }
@@ -298,9 +302,9 @@ func (e *Env) pump() {
 // the running attempt stalls.
 func (e *Env) nextWake() (time.Duration, bool) {
 	var wait time.Duration
-	ok := false
-	if len(e.timers) > 0 {
-		wait, ok = max(e.timers[0].at.Sub(e.now()), time.Millisecond), true
+	next, ok := e.nextTimer()
+	if ok {
+		wait = max(next.Sub(e.now()), time.Millisecond)
 	}
 	if a := e.running; a != nil {
 		d := max(time.Until(a.lastEvent.Add(e.cfg.attemptTimeout)), time.Millisecond)
@@ -311,22 +315,50 @@ func (e *Env) nextWake() (time.Duration, bool) {
 	return wait, ok
 }
 
-// fireDue fires the timers that are due on the virtual clock, in order.
+// nextTimer returns when the next timer of either kind is due.
+func (e *Env) nextTimer() (time.Time, bool) {
+	switch {
+	case len(e.timers) > 0 && len(e.background) > 0:
+		if earlier(e.background[0], e.timers[0]) {
+			return e.background[0].at, true
+		}
+		return e.timers[0].at, true
+	case len(e.timers) > 0:
+		return e.timers[0].at, true
+	case len(e.background) > 0:
+		return e.background[0].at, true
+	}
+	return time.Time{}, false
+}
+
+// fireDue fires the timers of both kinds that are due on the virtual
+// clock, in the order they were due.
 func (e *Env) fireDue() bool {
 	fired := false
 	now := e.now()
-	for len(e.timers) > 0 && !e.timers[0].at.After(now) {
-		t := heap.Pop(&e.timers).(*timer)
-		t.fire()
+	for {
+		h := &e.timers
+		if len(e.background) > 0 && (len(e.timers) == 0 || earlier(e.background[0], e.timers[0])) {
+			h = &e.background
+		}
+		if len(*h) == 0 || (*h)[0].at.After(now) {
+			return fired
+		}
+		heap.Pop(h).(*timer).fire()
 		fired = true
 	}
-	return fired
 }
 
 // after runs fire when the virtual clock reaches at.
 func (e *Env) after(at time.Time, fire func()) {
 	e.seq++
 	heap.Push(&e.timers, &timer{at: at, seq: e.seq, fire: fire})
+}
+
+// afterInBackground is after for a timer the clock never jumps to.
+func (e *Env) afterInBackground(at time.Time, fire func()) {
+	e.seq++
+	heap.Push(&e.background, &timer{at: at, seq: e.seq, fire: fire})
 }
 
 func (e *Env) violate(v Violation) {
@@ -414,15 +446,17 @@ type timer struct {
 
 type timerHeap []*timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+func earlier(a, b *timer) bool {
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
 	}
-	return h[i].seq < h[j].seq
+	return a.seq < b.seq
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(*timer)) }
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return earlier(h[i], h[j]) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(*timer)) }
 func (h *timerHeap) Pop() any {
 	old := *h
 	t := old[len(old)-1]

@@ -958,3 +958,45 @@ func unknownID(id string) string {
 	}
 	return string(b)
 }
+
+// TestWaitingDoesNotExpireRetention: a client waiting for an awakeable
+// makes the clock jump only to timers that make invocations progress,
+// never to the end of a completed invocation's retention.
+func TestWaitingDoesNotExpireRetention(t *testing.T) {
+	env := restatetest.New(t, all)
+	ctx := testContext(t)
+	call(t, env, counterAdd.Target("r"), 1, restatetest.WithIdempotencyKey("once"))
+	start := env.Now()
+	done := make(chan error, 1)
+	var id string
+	go func() {
+		inv, err := restatetest.Send(ctx, env, approvalsAwakeable.Target(), restate.Void{})
+		if err != nil {
+			done <- err
+			return
+		}
+		id = inv.ID()
+		_, err = inv.Attach(ctx)
+		done <- err
+	}()
+	var aw []string
+	for len(aw) == 0 {
+		env.Settle()
+		for _, in := range env.Invocations() {
+			aw = append(aw, in.Awakeables...)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // the attach waits
+	if err := restatetest.ResolveAwakeable(ctx, env, aw[0], "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := env.Now().Sub(start); d > time.Hour {
+		t.Errorf("the clock jumped %s while a client waited for %s", d, id)
+	}
+	if got := call(t, env, counterAdd.Target("r"), 1, restatetest.WithIdempotencyKey("once")); got != 1 {
+		t.Errorf("the idempotency key was forgotten: add = %d", got)
+	}
+}

@@ -605,7 +605,7 @@ func (e *Env) complete(r *record, res wire.Result) {
 			o.inbox = slices.Delete(o.inbox, i, i+1)
 		}
 	}
-	e.after(r.completedAt.Add(e.retention(r)), func() { e.purge(r) })
+	e.afterInBackground(r.completedAt.Add(e.retention(r)), func() { e.purge(r) })
 }
 
 // nextInbox gives o's lock to the first invocation waiting for it.
