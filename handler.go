@@ -48,7 +48,7 @@ func (c *handlerCore[In, Out]) bindCore(service string, kind endpoint.HandlerKin
 	if isVoid[In]() {
 		h.Input = endpoint.Payload{None: true}
 	} else {
-		h.Input = endpoint.Payload{ContentType: c.cfg.inCodec.ContentType()}
+		h.Input = endpoint.Payload{ContentType: c.cfg.inCodec.ContentType(), Required: true}
 		if c.cfg.inCT != "" {
 			h.Input.ContentType = c.cfg.inCT
 		}

@@ -69,7 +69,9 @@ func WithPauseOnMaxAttempts() RunOption {
 // journaled result without executing fn again. A terminal error from fn is
 // journaled as the run's result; any other error is retried according to
 // the run's retry policy (forever by default), and once the policy is
-// exhausted it becomes a terminal error.
+// exhausted it becomes a terminal error. A retryable error therefore never
+// returns to the handler: the attempt ends and Restate retries it, so the
+// error Run returns is always terminal (or a cancellation or misuse error).
 //
 // Each run adds one journal entry, and one round trip to the runtime when
 // not replaying: the result is only returned once Restate stored it.

@@ -155,7 +155,7 @@ const fullManifest = `{
      "journalRetention": 3600000, "idempotencyRetention": 7200000, "abortTimeout": 1000, "enableLazyState": true,
      "handlers": [
        {"name": "greet",
-        "input": {"contentType": "application/json", "required": false, "jsonSchema": {
+        "input": {"contentType": "application/json", "required": true, "jsonSchema": {
           "type": "object", "title": "point", "required": ["x"],
           "properties": {"name": {"type": "string"}, "x": {"type": "integer"}}}},
         "output": {"contentType": "application/json", "setContentTypeIfEmpty": false, "jsonSchema": {"type": "string"}},
@@ -168,15 +168,15 @@ const fullManifest = `{
        {"name": "get", "ty": "SHARED", "input": {},
         "output": {"contentType": "application/json", "setContentTypeIfEmpty": false, "jsonSchema": {"type": "integer"}}},
        {"name": "set", "ty": "EXCLUSIVE",
-        "input": {"contentType": "application/json", "required": false, "jsonSchema": {"type": "integer"}},
+        "input": {"contentType": "application/json", "required": true, "jsonSchema": {"type": "integer"}},
         "output": {"contentType": "application/json", "setContentTypeIfEmpty": false, "jsonSchema": {"type": "integer"}}}
      ]},
     {"name": "Wf", "ty": "WORKFLOW", "handlers": [
        {"name": "run", "ty": "WORKFLOW", "workflowCompletionRetention": 86400000,
-        "input": {"contentType": "application/json", "required": false, "jsonSchema": {"type": "string"}},
+        "input": {"contentType": "application/json", "required": true, "jsonSchema": {"type": "string"}},
         "output": {"contentType": "application/json", "setContentTypeIfEmpty": false, "jsonSchema": {"type": "string"}}},
        {"name": "signal", "ty": "SHARED",
-        "input": {"contentType": "application/json", "required": false, "jsonSchema": {"type": "string"}},
+        "input": {"contentType": "application/json", "required": true, "jsonSchema": {"type": "string"}},
         "output": {"setContentTypeIfEmpty": false}}
      ]}
   ]

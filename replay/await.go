@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -340,7 +341,15 @@ func (m *Machine) progress(f *Future, withCancel bool) (AwaitResult, error) {
 		}
 		if send {
 			tree := m.pruned(f, withCancel)
-			m.write(&wire.AwaitingOnMessage{AwaitingOn: &tree})
+			msg := &wire.AwaitingOnMessage{AwaitingOn: &tree}
+			// Waking up without progress (a notification the future does not
+			// need arrived) must not repeat the hint that was the last frame.
+			payload := msg.AppendPayload(m.awaitingScratch[:0])
+			if !bytes.Equal(payload, m.lastAwaitingOn) {
+				m.write(msg)
+				m.lastAwaitingOn = append(m.lastAwaitingOn[:0], payload...)
+			}
+			m.awaitingScratch = payload
 		}
 	}
 	if runExecuting {
@@ -655,6 +664,7 @@ func (m *Machine) ProposeRun(h Handle, out RunOutcome, policy RetryPolicy) error
 		m.proposedRuns[c] = result
 	}
 	m.out = wire.AppendFrame(m.out, &wire.ProposeRunCompletionMessage{ResultCompletionID: c, Result: result}, flags)
+	m.lastAwaitingOn = m.lastAwaitingOn[:0]
 	return nil
 }
 

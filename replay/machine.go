@@ -167,6 +167,8 @@ type Machine struct {
 	runs                 map[Handle]*runInfo
 	received             []uint64               // bit set of the completion ids received, see completionKnown
 	proposedRuns         map[uint32]wire.Result // V7: proposals awaiting their ack
+	lastAwaitingOn       []byte                 // V7: payload of the last AwaitingOnMessage, if it was the last frame
+	awaitingScratch      []byte
 	tracked              []trackedCall
 
 	eager        map[string]stateValue
@@ -232,6 +234,7 @@ func (m *Machine) InputClosed() bool { return m.inputClosed }
 
 func (m *Machine) write(msg wire.Message) {
 	m.out = wire.AppendFrame(m.out, msg, 0)
+	m.lastAwaitingOn = m.lastAwaitingOn[:0] // a new frame makes the next hint news
 }
 
 // fail closes the attempt with err (an *Error), writing an ErrorMessage
