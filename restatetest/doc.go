@@ -8,10 +8,12 @@
 //
 // Entry points:
 //
-//   - [New] makes an [Env] for a test; options: [WithManualClock],
-//     [WithAlwaysReplay], [WithBidiStreams], [WithLazyState],
-//     [WithProtocolVersion], [WithRetryPolicy], [WithLogger],
-//     [WithAttemptTimeout], [WithViolationHandler], [WithSeed].
+//   - [New] makes an [Env] for one test; [Start] makes one outside a test
+//     (TestMain, programs) and [Env.Close] stops it. Options:
+//     [WithManualClock], [WithAlwaysReplay], [WithBidiStreams],
+//     [WithLazyState], [WithProtocolVersion], [WithRetryPolicy],
+//     [WithLogger], [WithAttemptTimeout], [WithViolationHandler],
+//     [WithSeed].
 //   - The client mirrors package ingress: [Call] invokes a handler and
 //     waits; [Send] starts an invocation ([WithDelay] on the virtual clock)
 //     and returns an [Invocation]; [Submit] starts a workflow;
@@ -21,6 +23,12 @@
 //     [ResolveAwakeable], [RejectAwakeable], [ResolveSignal] and
 //     [RejectSignal] complete what handlers wait for;
 //     [Env.CancelInvocation] and [Env.KillInvocation] act as the admin API.
+//   - The ingress and admin HTTP APIs of restate-server, served in
+//     process: [Env.IngressClient] and [Env.AdminClient] return the
+//     *ingress.Client and *ingress.Admin of package ingress, so tests
+//     written against a real server run here unchanged;
+//     [Env.IngressHandler] and [Env.AdminHandler] serve the same APIs on
+//     any listener.
 //   - The clock: [Env.Now], [Env.Advance], [Env.Settle].
 //   - Inspection and seeding: [Env.State], [Env.SetState],
 //     [Env.ClearState], [LookupState], [PutState], [Env.Journal],
@@ -54,22 +62,36 @@
 //
 // At most one handler executes at a time: the order in which invocations
 // run depends only on the order of requests and timers. The virtual clock
-// is the wall clock plus the jumps [Env.Advance] and waiting clients make:
-// timers and delayed sends are journaled by the SDK from the wall clock,
-// so they fire after the same virtual delay they asked for. Code that
-// reads the clock itself (restate.Now, time.Now in a run) sees the wall
-// clock.
+// is the wall clock plus the jumps [Env.Advance] and waiting clients make.
+// Unless [WithManualClock], it jumps while a [Call] or an
+// [Invocation.Attach] waits and nothing can run, to the next timer that
+// makes an invocation progress (a sleep, a delayed send, a retry, a stream
+// closing for inactivity), never to the end of a retention. Timers the SDK
+// journals from the wall clock fire after the virtual delay they asked
+// for.
 //
 // # Differences from restate-server
 //
-// Clients waiting for a paused invocation fail with [ErrPaused] instead of
-// waiting for an operator. Journal mismatches (570) and protocol
-// violations (571) pause the invocation at once and report a [Violation]
-// instead of being retried. Suspensions of protocol V7 resume as soon as
-// any awaited notification arrives (as on V5/V6), which may cost an extra
-// attempt but never changes results. Scopes, limit keys, concurrency
-// limits, deployments and versions, and the retention of journals of
-// completed invocations are not modelled; every request header except the
-// ones set with [WithHeaders] (and content-type and x-restate-ingress-path)
-// is absent.
+// The tests of internal/agreement run the same client code against both
+// and compare what it observes. Known differences:
+//
+//   - Clients waiting for a paused invocation fail with [ErrPaused] (the
+//     HTTP ingress answers 500) instead of waiting for an operator; there
+//     is no resume. Journal mismatches (570) and protocol violations (571)
+//     pause at once and report a [Violation] instead of being retried.
+//   - Attempts are request/response unless [WithBidiStreams]; the server
+//     streams. Either way results are the same, but the statuses of
+//     invocations in flight differ (suspended here, running there while
+//     the stream is open), and so does the number of attempts.
+//   - Suspensions of protocol V7 resume as soon as any awaited
+//     notification arrives, as on V5/V6.
+//   - restate.Now and time.Now in a run read the wall clock, not the
+//     virtual one.
+//   - Handlers see only the headers set with [WithHeaders] (or sent to
+//     [Env.IngressHandler]), content-type and x-restate-ingress-path.
+//   - Not modelled: scopes, limit keys and concurrency limits,
+//     deployments and versions, resuming and purging by an operator, the
+//     admin API beyond cancel, kill, registration, service
+//     metadata and a subset of SQL over the sys_invocation and state
+//     tables, request identity, Kafka.
 package restatetest
