@@ -28,7 +28,7 @@ deps: ## download Go modules and install restate-server 1.7.12 from npm into .ca
 	$(GO) run ./internal/restateserver/cmd/restate-install
 
 .PHONY: test
-test: deps lint-fast unit wirecheck ## unit, property and end-to-end tests against the real restate-server
+test: deps lint-fast unit seeded-bug wirecheck ## unit, property and end-to-end tests against the real restate-server
 
 .PHONY: unit
 unit: ## go test -race ./... (includes property tests and e2e tests that start restate-server)
@@ -94,13 +94,17 @@ layering: ## fail on an upward import: wire <- replay <- restate <- h2c/lambda/p
 fuzz: ## run every fuzz target for FUZZTIME (default 60s)
 	@for pkg in ./wire ./replay ./props; do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime=5s $$pkg; \
 		done; \
 	done
 
 .PHONY: props
 props: ## property tests with CHECKS checks each (default 1000)
 	$(GO) test -count=1 -run 'Prop|Property|StateMachine' ./props/... ./replay/... -rapid.checks=$(CHECKS)
+
+.PHONY: seeded-bug
+seeded-bug: ## the property tests catch a deliberate engine bug (build tag restate_seeded_bug)
+	$(GO) test -race -count=1 -tags restate_seeded_bug -run '^TestSeededBug' ./props/
 
 .PHONY: bench
 bench: ## Go micro-benchmarks (BENCH=regex, COUNT=n)
