@@ -146,3 +146,56 @@ func TestDetachCancelsRun(t *testing.T) {
 		t.Errorf("%d writes after Detach, want none", writes)
 	}
 }
+
+// TestCancelSignalCancelsRun checks that the cancel signal arriving while a
+// run closure executes cancels the closure's context, so that HTTP and
+// database calls made with it abort; the await then fails as cancelled.
+func TestCancelSignalCancelsRun(t *testing.T) {
+	t.Parallel()
+	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	status := make(chan replay.Status, 1)
+	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		var h replay.Handle
+		if err := inv.Do(func(m *replay.Machine) (err error) {
+			h, _, err = m.Run("slow call")
+			return err
+		}); err != nil {
+			return wire.Result{}, err
+		}
+		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
+			close(started)
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return replay.RunOutcome{Result: wire.FailureResult(409, "aborted")}, replay.RetryPolicy{}
+		})
+		s, err := inv.Await(replay.Single(h), always(false))
+		status <- s
+		return wire.VoidResult(), err
+	})
+	<-started
+	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
+		ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0)
+	if err := inv.Feed(cancel); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("run context ended with %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the cancel signal did not cancel the run closure")
+	}
+	select {
+	case s := <-status:
+		if s != replay.StatusCancelled {
+			t.Errorf("await status %v, want cancelled", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the await did not return after the cancellation")
+	}
+	inv.CloseInput()
+	<-inv.Done()
+}
