@@ -683,3 +683,41 @@ func TestCallUnboundHandler(t *testing.T) {
 		t.Errorf("message: %q", e.Message)
 	}
 }
+
+func TestErrorMatching(t *testing.T) {
+	t.Parallel()
+	err := restate.TerminalErrorf("order %d: %w", 7, errors.New("gone"))
+	var te *restate.TerminalError
+	if !errors.As(err, &te) || te.Message != "order 7: gone" || te.Err == nil {
+		t.Errorf("TerminalErrorf: %+v", te)
+	}
+	if errors.Is(&restate.TerminalError{Code: 408, Message: "callee timed out"}, restate.ErrTimeout) {
+		t.Error("a 408 from a callee matches ErrTimeout")
+	}
+	if !errors.Is(fmt.Errorf("wrapped: %w", &restate.TerminalError{Code: 409}), restate.ErrCancelled) {
+		t.Error("a 409 does not match ErrCancelled")
+	}
+	got := run(t, svc(func(ctx restate.Context, _ string) (string, error) {
+		a := restate.NewAwakeable[string](ctx)
+		_, err := restate.WithTimeout(ctx, a.Future, time.Minute).Await()
+		return fmt.Sprint(errors.Is(err, restate.ErrTimeout), restate.ErrorCode(err)), nil
+	}), journaltest.Attempt{Journal: []wire.Message{journaltest.Input(`"x"`),
+		&wire.SleepCommand{ResultCompletionID: 1},
+		completion(wire.TypeSleepCompletion, 1, wire.VoidResult())}})
+	diff(t, output(value(`"true 408"`)), got)
+}
+
+func TestSelectables(t *testing.T) {
+	t.Parallel()
+	got := run(t, svc(func(ctx restate.Context, _ string) (string, error) {
+		futs := []restate.Future[string]{
+			restate.RunAsync(ctx, func(restate.RunContext) (string, error) { return "a", nil }),
+			restate.RunAsync(ctx, func(restate.RunContext) (string, error) { return "b", nil }),
+		}
+		i, err := restate.Select(restate.Selectables(futs)...)
+		return fmt.Sprint(i), err
+	}), journaltest.Attempt{Journal: []wire.Message{journaltest.Input(`"x"`),
+		&wire.RunCommand{ResultCompletionID: 1}, &wire.RunCommand{ResultCompletionID: 2},
+		completion(wire.TypeRunCompletion, 2, value(`"b"`))}})
+	diff(t, output(value(`"1"`)), got)
+}

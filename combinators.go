@@ -176,6 +176,16 @@ func Race[T any](futs ...Future[T]) Future[T] {
 	})
 }
 
+// Selectables converts futures of one type for [Select], [AllSettled] and
+// [AsCompleted].
+func Selectables[T any](futs []Future[T]) []Selectable {
+	out := make([]Selectable, len(futs))
+	for i, f := range futs {
+		out[i] = f
+	}
+	return out
+}
+
 // AllSettled returns a future that completes when every one of futs has
 // completed, successfully or not. Await each future afterwards to read its
 // result; none of them waits again.
@@ -237,7 +247,7 @@ func WithTimeout[T any](ctx Context, f Future[T], d time.Duration) Future[T] {
 			return inner.val, inner.err
 		}
 		var zero T
-		return zero, &TerminalError{Code: 408, Message: fmt.Sprintf("await-timeout: no result after %s", d)}
+		return zero, &TerminalError{Code: 408, Message: fmt.Sprintf("await-timeout: no result after %s", d), timeout: true}
 	})
 }
 

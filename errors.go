@@ -30,6 +30,8 @@ type TerminalError struct {
 	Metadata map[string]string
 	// Err is the wrapped cause, if any.
 	Err error
+
+	timeout bool // made by WithTimeout's timer
 }
 
 func (e *TerminalError) Error() string {
@@ -56,12 +58,16 @@ func (e *TerminalError) code() uint16 {
 // Unwrap returns the wrapped cause.
 func (e *TerminalError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrCancelled) and errors.Is(err, ErrTimeout)
-// match any terminal error with the same code.
+// Is makes errors.Is(err, ErrCancelled) match any terminal error with code
+// 409 (this invocation's cancellation, or a callee's), and
+// errors.Is(err, ErrTimeout) match the error of a [WithTimeout] timer — not
+// a 408 that came from elsewhere.
 func (e *TerminalError) Is(target error) bool {
 	switch target {
-	case ErrCancelled, ErrTimeout:
-		return e.code() == target.(*TerminalError).Code
+	case ErrCancelled:
+		return e.code() == 409
+	case ErrTimeout:
+		return e.timeout
 	}
 	return false
 }
@@ -72,8 +78,8 @@ func (e *TerminalError) Is(target error) bool {
 var ErrCancelled error = &TerminalError{Code: 409, Message: "cancelled"}
 
 // ErrTimeout matches (with errors.Is) the terminal error of a future wrapped
-// by [WithTimeout] whose timer fired first: code 408.
-var ErrTimeout error = &TerminalError{Code: 408, Message: "timeout"}
+// by [WithTimeout] whose timer fired first (code 408).
+var ErrTimeout error = &TerminalError{Code: 408, Message: "timeout", timeout: true}
 
 // Terminal marks err as terminal with code 500: Restate will not retry it.
 // Use a TerminalError literal for another code or metadata.
@@ -88,9 +94,11 @@ func Terminal(err error) error {
 	return &TerminalError{Err: err}
 }
 
-// TerminalErrorf formats a terminal error with code 500.
+// TerminalErrorf formats a terminal error with code 500. Its Message is the
+// formatted text; Err wraps the %w argument, if any.
 func TerminalErrorf(format string, args ...any) error {
-	return &TerminalError{Err: fmt.Errorf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &TerminalError{Message: err.Error(), Err: err}
 }
 
 // IsTerminal reports whether err is or wraps a *TerminalError.

@@ -23,6 +23,11 @@
 //   - Errors: [TerminalError], [Terminal], [RetryAfter], [Pause],
 //     [ErrCancelled], [ErrTimeout].
 //
+// A handler that calls itself cannot refer to its own package-level variable
+// in that variable's initializer (Go reports an initialization cycle):
+// declare the variable first and build the handler in an init function, or
+// in a constructor.
+//
 // Every durable operation is journaled. When Restate re-invokes a handler
 // after a failure or a suspension, the handler runs again from the start and
 // each operation returns its journaled result instead of executing again;
