@@ -25,6 +25,7 @@ type Error struct {
 	Message string
 }
 
+// Error formats the status and the message, as ingress.Error does.
 func (e *Error) Error() string {
 	return fmt.Sprintf("restatetest: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
 }

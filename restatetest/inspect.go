@@ -47,6 +47,8 @@ type Violation struct {
 	Journal Journal
 }
 
+// String describes the violation and prints the journal, one entry per
+// line: the text the default handler fails the test with.
 func (v Violation) String() string {
 	return fmt.Sprintf("restatetest: %s violated by %s (%s), attempt %d: %s\njournal:\n%s",
 		v.Property, v.InvocationID, v.Target, v.Attempt, v.Message, v.Journal)
@@ -162,7 +164,10 @@ type InvocationInfo struct {
 	Attempts int
 	// LastFailure is the last failure of an attempt, "[code] message".
 	LastFailure string
-	// Awaiting describes what a suspended invocation waits for.
+	// Awaiting describes what a suspended invocation waits for. With
+	// WithBidiStreams an invocation whose stream is open reports nothing
+	// here until the stream's inactivity timeout (one minute on the
+	// virtual clock by default) makes it suspend.
 	Awaiting []string
 	// Awakeables are the ids of the awakeables a suspended invocation
 	// waits for: resolve them with [ResolveAwakeable].

@@ -102,7 +102,10 @@ func WithLazyState() Option {
 // attempt suspends only when the environment has nothing left to run and a
 // handler still waits. By default every attempt is request/response: each
 // await the journal cannot resolve suspends the attempt and the runtime
-// replays the journal in a new one when a result arrives.
+// replays the journal in a new one when a result arrives. A stream stays
+// open while its handler waits, until the handler's inactivity timeout (one
+// minute by default) passes on the virtual clock. [WithAlwaysReplay] takes
+// precedence: its attempts are request/response.
 func WithBidiStreams() Option {
 	return option(func(c *config) { c.bidi = true })
 }
