@@ -379,8 +379,10 @@ func (e *Env) feed(a *attempt) {
 	a.lastEvent = time.Now()
 	a.offset = e.offset
 	if len(a.pending) > 0 {
+		// Activity: the inactivity timeout starts again when the handler
+		// next waits.
 		b := a.pending
-		a.pending, a.pendingIDs = nil, nil
+		a.pending, a.pendingIDs, a.closeReq = nil, nil, false
 		_ = a.h.Feed(b)
 		return
 	}

@@ -177,8 +177,9 @@ func WithAttemptTimeout(d time.Duration) Option {
 // WithViolationHandler receives the [Violation]s the environment detects
 // instead of the default, which fails the test with t.Errorf ([New]) or
 // only records them ([Start]). Use it to assert that a handler is caught
-// being non-deterministic. It is called from the environment's goroutine,
-// never with its lock held.
+// being non-deterministic. It is called from the goroutine that makes the
+// environment progress, so it must not wait on the environment ([Call],
+// [Invocation.Attach], [Env.Settle], [Env.Advance]).
 func WithViolationHandler(fn func(Violation)) Option {
 	return option(func(c *config) { c.onViolation = fn })
 }
