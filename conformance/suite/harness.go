@@ -192,14 +192,7 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		os.RemoveAll(workDir)
 		return nil, nil, err
 	}
-	logf("restate-server up: ingress %s, admin %s, env %v", srv.IngressURL(), srv.AdminURL(), runtimeEnv)
-	if err := waitPartitionsReady(ctx, bins, srv); err != nil {
-		srv.Kill()
-		_ = srv.Close()
-		os.RemoveAll(workDir)
-		return nil, nil, err
-	}
-	logf("restate-server partitions ready")
+	logf("restate-server up, partitions ready: ingress %s, admin %s, env %v", srv.IngressURL(), srv.AdminURL(), runtimeEnv)
 
 	var svc *ServiceProcess
 	teardown := func() (string, string) {

@@ -70,6 +70,7 @@ type Options struct {
 // [Start]. Its methods are safe for concurrent use.
 type Server struct {
 	bin          string
+	ctl          string
 	baseDir      string
 	removeDir    bool
 	userEnv      map[string]string
@@ -117,6 +118,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		bin:          bins.Server,
+		ctl:          bins.Ctl,
 		userEnv:      make(map[string]string, len(opts.Env)),
 		startTimeout: opts.StartTimeout,
 		client:       &http.Client{},
@@ -272,7 +274,10 @@ func (s *Server) launchAndWait(ctx context.Context) error {
 	}()
 	s.proc = p
 	s.mu.Unlock()
-	return s.waitHealthy(ctx, p)
+	if err := s.waitHealthy(ctx, p); err != nil {
+		return err
+	}
+	return s.waitPartitionsReady(ctx)
 }
 
 // waitHealthy polls the health endpoints until both answer 200, the process

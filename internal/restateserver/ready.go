@@ -1,4 +1,4 @@
-package suite
+package restateserver
 
 import (
 	"bufio"
@@ -8,26 +8,27 @@ import (
 	"os/exec"
 	"strings"
 	"time"
-
-	"github.com/qcodr/restate-sdk-go/internal/restateserver"
 )
 
 // partitionsReadyTimeout bounds the wait for the partition processors of a
 // fresh runtime.
 const partitionsReadyTimeout = 60 * time.Second
 
-// waitPartitionsReady waits until every partition processor of srv leads
-// and is active, as `restatectl partitions list` shows them. The runtime's
-// health endpoints answer before that: on a loaded machine its 24
-// partitions take up to 15 s more to elect their leaders, and invocations
-// that land on a partition still starting wait for it, long enough to time
-// out the scenarios' 10 s checks.
-func waitPartitionsReady(ctx context.Context, bins restateserver.Binaries, srv *restateserver.Server) error {
+// waitPartitionsReady waits until every partition processor leads and is
+// active, as `restatectl partitions list` shows them. The runtime's health
+// endpoints answer before that: on a loaded machine its 24 partitions take
+// up to 15 s more to elect their leaders, and invocations that land on a
+// partition still starting wait for it, long enough to time out a test's
+// checks. Without restatectl it returns at once.
+func (s *Server) waitPartitionsReady(ctx context.Context) error {
+	if s.ctl == "" {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, partitionsReadyTimeout)
 	defer cancel()
 	var last string
 	for {
-		out, err := exec.CommandContext(ctx, bins.Ctl, "--address", srv.NodeAddress(), "partitions", "list").CombinedOutput()
+		out, err := exec.CommandContext(ctx, s.ctl, "--address", s.NodeAddress(), "partitions", "list").CombinedOutput()
 		if err == nil {
 			ready, total, notReady := partitionsReady(out)
 			if ready {
@@ -39,7 +40,7 @@ func waitPartitionsReady(ctx context.Context, bins restateserver.Binaries, srv *
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("partitions not ready after %s: %s", partitionsReadyTimeout, last)
+			return fmt.Errorf("restateserver: partitions not ready after %s: %s", partitionsReadyTimeout, last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
