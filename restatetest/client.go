@@ -97,7 +97,10 @@ func WithDelay(d time.Duration) SendOption {
 // before the runtime stores it, as if the process crashed there: the
 // runtime keeps the entries before it and retries after the retry policy's
 // backoff. Use it to test that a handler recovers from a crash at any
-// point: runs journaled before the index are not executed again.
+// point: runs journaled before the index are not executed again. When the
+// entry at index is a notification, the failure hits the next command.
+// Index 0 is the input, which the handler never writes: 0 or less means
+// no failure.
 func WithFailureAt(index int) RequestOption {
 	return requestOption(func(c *requestConfig) { c.failAt = index })
 }

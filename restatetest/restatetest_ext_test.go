@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -998,5 +999,42 @@ func TestWaitingDoesNotExpireRetention(t *testing.T) {
 	}
 	if got := call(t, env, counterAdd.Target("r"), 1, restatetest.WithIdempotencyKey("once")); got != 1 {
 		t.Errorf("the idempotency key was forgotten: add = %d", got)
+	}
+}
+
+func TestRunRetryPolicies(t *testing.T) {
+	var executions atomic.Int64
+	bounded := restate.NewHandler("bounded", restate.NoInput(func(ctx restate.Context) (string, error) {
+		return restate.Run(ctx, func(restate.RunContext) (string, error) {
+			executions.Add(1)
+			return "", errors.New("flaky dependency")
+		}, restate.WithMaxAttempts(3), restate.WithRetryInterval(time.Minute))
+	}))
+	var slowRetries atomic.Int64
+	retryAfter := restate.NewHandler("retryAfter", restate.NoInput(func(ctx restate.Context) (string, error) {
+		if slowRetries.Add(1) < 3 {
+			return "", restate.RetryAfter(errors.New("busy"), 10*time.Minute)
+		}
+		return "done", nil
+	}))
+	env := restatetest.New(t, []restate.ServiceDefinition{restate.NewService("Runs", bounded, retryAfter)})
+	start := env.Now()
+	_, err := restatetest.Call(testContext(t), env, bounded.Target(), restate.Void{})
+	wantCode(t, err, 500, "")
+	if !strings.Contains(err.Error(), "flaky dependency") {
+		t.Errorf("error %v does not carry the run's last failure", err)
+	}
+	if n := executions.Load(); n != 3 {
+		t.Errorf("the run executed %d times, want 3 (WithMaxAttempts)", n)
+	}
+	if d := env.Now().Sub(start); d < 2*time.Minute || d > 3*time.Minute {
+		t.Errorf("the retries took %s on the virtual clock, want two intervals of a minute", d)
+	}
+	start = env.Now()
+	if got := call(t, env, retryAfter.Target(), restate.Void{}); got != "done" {
+		t.Fatalf("retryAfter = %q", got)
+	}
+	if d := env.Now().Sub(start); d < 20*time.Minute || d > 21*time.Minute {
+		t.Errorf("RetryAfter delays took %s, want 20m", d)
 	}
 }
