@@ -86,12 +86,7 @@ func awaitNode(n node) error {
 	if p, ok := n.(interface{ leafHandles() []replay.Handle }); ok && p.leafHandles() != nil {
 		tree = replay.Future{Combinator: wire.CombinatorFirstCompleted, Handles: p.leafHandles()}
 	} else {
-		n.appendTo(&tree)
-		if len(tree.Handles) == 0 && len(tree.Children) == 1 {
-			tree = tree.Children[0]
-		} else {
-			tree.Combinator = wire.CombinatorFirstCompleted
-		}
+		tree = nodeTree(n)
 	}
 	status, err := n.owner().Await(tree, n)
 	if err != nil {
@@ -101,6 +96,19 @@ func awaitNode(n node) error {
 		return cancelledError()
 	}
 	return nil
+}
+
+// nodeTree returns the engine future of n. It is apart from awaitNode so
+// that awaiting a leaf, the common case, does not move the tree to the heap
+// (appendTo takes it by pointer, through an interface).
+func nodeTree(n node) replay.Future {
+	tree := &replay.Future{}
+	n.appendTo(tree)
+	if len(tree.Handles) == 0 && len(tree.Children) == 1 {
+		return tree.Children[0]
+	}
+	tree.Combinator = wire.CombinatorFirstCompleted
+	return *tree
 }
 
 func cancelledError() error { return &TerminalError{Code: 409, Message: "cancelled"} }

@@ -91,10 +91,8 @@ func RunVoid(ctx Context, fn func(RunContext) error, opts ...RunOption) error {
 func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) Future[T] {
 	hc := ctx.base()
 	cfg := runConfig{codec: JSON}
-	for _, o := range opts {
-		if o != nil {
-			o.applyRun(&cfg)
-		}
+	if len(opts) > 0 {
+		cfg = runOptions(opts)
 	}
 	if fn == nil {
 		return failedFuture[T](hc.inv, errors.New("restate: Run with a nil function"))
@@ -107,8 +105,11 @@ func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOpt
 		)
 		h, needs, err = m.Run(cfg.name)
 		if err == nil && needs {
+			// A copy, so that only a run that executes moves its
+			// configuration to the heap, not every replayed one.
+			run := cfg
 			hc.inv.RegisterRun(h, func(runCtx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
-				return runOutcome(hc, runCtx, fn, &cfg), cfg.policy
+				return runOutcome(hc, runCtx, fn, &run), run.policy
 			})
 		}
 		return err
@@ -117,6 +118,19 @@ func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOpt
 		return failedFuture[T](hc.inv, err)
 	}
 	return newLeaf(hc.inv, h, valueConv[T](cfg.codec, runName(cfg.name)))
+}
+
+// runOptions applies opts to the default configuration. It is apart from
+// RunAsync so that a run without options does not move its configuration
+// to the heap (options take it by pointer, through an interface).
+func runOptions(opts []RunOption) runConfig {
+	cfg := &runConfig{codec: JSON}
+	for _, o := range opts {
+		if o != nil {
+			o.applyRun(cfg)
+		}
+	}
+	return *cfg
 }
 
 func runName(name string) string {
