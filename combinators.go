@@ -247,7 +247,7 @@ func WithTimeout[T any](ctx Context, f Future[T], d time.Duration) Future[T] {
 			return inner.val, inner.err
 		}
 		var zero T
-		return zero, &TerminalError{Code: 408, Message: fmt.Sprintf("await-timeout: no result after %s", d), timeout: true}
+		return zero, &TerminalError{Code: 408, Message: fmt.Sprintf("await-timeout: no result after %s", d), Err: errTimerFired}
 	})
 }
 

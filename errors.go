@@ -30,9 +30,11 @@ type TerminalError struct {
 	Metadata map[string]string
 	// Err is the wrapped cause, if any.
 	Err error
-
-	timeout bool // made by WithTimeout's timer
 }
+
+// errTimerFired is the cause of WithTimeout's terminal error; it is what
+// ErrTimeout matches.
+var errTimerFired = errors.New("restate: the timeout fired first")
 
 func (e *TerminalError) Error() string {
 	return e.message()
@@ -67,7 +69,7 @@ func (e *TerminalError) Is(target error) bool {
 	case ErrCancelled:
 		return e.code() == 409
 	case ErrTimeout:
-		return e.timeout
+		return e.Err == errTimerFired
 	}
 	return false
 }
@@ -79,7 +81,7 @@ var ErrCancelled error = &TerminalError{Code: 409, Message: "cancelled"}
 
 // ErrTimeout matches (with errors.Is) the terminal error of a future wrapped
 // by [WithTimeout] whose timer fired first (code 408).
-var ErrTimeout error = &TerminalError{Code: 408, Message: "timeout", timeout: true}
+var ErrTimeout error = &TerminalError{Code: 408, Message: "timeout", Err: errTimerFired}
 
 // Terminal marks err as terminal with code 500: Restate will not retry it.
 // Use a TerminalError literal for another code or metadata.
