@@ -75,7 +75,7 @@ func TestConcurrentAdds(t *testing.T) {
 // storedState reads the object's state as the runtime stores it.
 func storedState(t *testing.T, key string) string {
 	t.Helper()
-	rows, err := env.Server.Query(e2e.Context(t), fmt.Sprintf(
+	rows, err := env.Query(e2e.Context(t), fmt.Sprintf(
 		"SELECT value_utf8 FROM state WHERE service_name = 'Counter' AND service_key = '%s' AND key = 'count'", key))
 	if err != nil {
 		t.Fatal(err)

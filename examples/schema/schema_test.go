@@ -125,7 +125,7 @@ func TestManifestSchema(t *testing.T) {
 		InputJSONSchema  map[string]any `json:"input_json_schema"`
 		OutputJSONSchema map[string]any `json:"output_json_schema"`
 	}
-	getJSON(t, env.Server.AdminURL()+"/services/Shipping/handlers/quote", "application/json", &handler)
+	getJSON(t, env.AdminURL+"/services/Shipping/handlers/quote", "application/json", &handler)
 	if handler.Documentation != "Prices a parcel." {
 		t.Errorf("documentation = %q", handler.Documentation)
 	}

@@ -3,21 +3,32 @@
 // example's services on a loopback port with package h2c, registers them,
 // and hands the tests an [Env] with a typed ingress client.
 //
+// With RESTATE_E2E_BACKEND=restatetest the same tests run against
+// package restatetest instead, the in-process Restate, through its
+// in-process ingress and admin APIs: `make test` runs both, as a check that
+// the two agree.
+//
 // The server is installed from npm on first use (see
 // internal/restateserver). When it cannot be installed or started the tests
 // fail; they never skip.
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,15 +36,54 @@ import (
 	"github.com/qcodr/restate-sdk-go/h2c"
 	"github.com/qcodr/restate-sdk-go/ingress"
 	"github.com/qcodr/restate-sdk-go/internal/restateserver"
+	"github.com/qcodr/restate-sdk-go/restatetest"
 )
 
 // Env is what the tests of one example use.
 type Env struct {
-	Server *restateserver.Server
 	Client *ingress.Client
 	Admin  *ingress.Admin
+	// AdminURL is the base URL of the admin API.
+	AdminURL string
 	// EndpointURL is where the example's services are served.
 	EndpointURL string
+	// Backend is "restate-server" or "restatetest".
+	Backend string
+}
+
+// BackendEnv selects the backend of the tests: restate-server (the default)
+// or restatetest.
+const BackendEnv = "RESTATE_E2E_BACKEND"
+
+// Query runs a SQL query against the runtime's introspection tables (for
+// example state, sys_invocation) through the admin API.
+func (e *Env) Query(ctx context.Context, sql string) ([]map[string]any, error) {
+	body, err := json.Marshal(map[string]string{"query": sql})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.AdminURL+"/query", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("content-type", "application/json")
+	req.Header.Set("accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("query: %s: %s", resp.Status, b)
+	}
+	var out struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	return out.Rows, nil
 }
 
 // Options tunes [Main].
@@ -59,6 +109,9 @@ func Main(m *testing.M, env *Env, opts Options, services ...restate.ServiceDefin
 }
 
 func run(m *testing.M, env *Env, opts Options, services []restate.ServiceDefinition) (int, error) {
+	if os.Getenv(BackendEnv) == "restatetest" {
+		return runInProcess(m, env, opts, services)
+	}
 	useRepoCache()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -76,10 +129,11 @@ func run(m *testing.M, env *Env, opts Options, services []restate.ServiceDefinit
 	go func() { served <- h2c.Serve(ctx, ln, services, serveOpts...) }()
 
 	*env = Env{
-		Server:      srv,
 		Client:      ingress.NewClient(srv.IngressURL()),
 		Admin:       ingress.NewAdmin(srv.AdminURL()),
+		AdminURL:    srv.AdminURL(),
 		EndpointURL: "http://" + ln.Addr().String(),
+		Backend:     "restate-server",
 	}
 	if _, err := env.Admin.Register(ctx, env.EndpointURL); err != nil {
 		return 1, err
@@ -88,6 +142,56 @@ func run(m *testing.M, env *Env, opts Options, services []restate.ServiceDefinit
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "--- end of the restate-server log ---\n%s\n", lastLines(srv.Logs(), 80))
 	}
+	cancel()
+	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
+		return code, fmt.Errorf("serving the example: %w", err)
+	}
+	return code, nil
+}
+
+// runInProcess runs the tests against restatetest, serving its ingress and
+// admin APIs on loopback so that the tests' clients are the same. The
+// services are still served with h2c, for tests that read /discover.
+func runInProcess(m *testing.M, env *Env, opts Options, services []restate.ServiceDefinition) (int, error) {
+	var violations []restatetest.Violation
+	var mu sync.Mutex
+	rt, err := restatetest.Start(services, restatetest.WithLogger(quietLogger()),
+		restatetest.WithViolationHandler(func(v restatetest.Violation) {
+			mu.Lock()
+			violations = append(violations, v)
+			mu.Unlock()
+		}))
+	if err != nil {
+		return 1, err
+	}
+	defer rt.Close()
+	ingressSrv := httptest.NewServer(rt.IngressHandler())
+	defer ingressSrv.Close()
+	adminSrv := httptest.NewServer(rt.AdminHandler())
+	defer adminSrv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 1, err
+	}
+	serveOpts := append([]h2c.Option{h2c.WithLogger(quietLogger())}, opts.Serve...)
+	served := make(chan error, 1)
+	go func() { served <- h2c.Serve(ctx, ln, services, serveOpts...) }()
+	*env = Env{
+		Client:      ingress.NewClient(ingressSrv.URL),
+		Admin:       ingress.NewAdmin(adminSrv.URL),
+		AdminURL:    adminSrv.URL,
+		EndpointURL: "http://" + ln.Addr().String(),
+		Backend:     "restatetest",
+	}
+	code := m.Run()
+	mu.Lock()
+	for _, v := range violations {
+		fmt.Fprintln(os.Stderr, "restatetest violation:", v)
+		code = 1
+	}
+	mu.Unlock()
 	cancel()
 	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
 		return code, fmt.Errorf("serving the example: %w", err)
