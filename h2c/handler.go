@@ -473,10 +473,11 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 		}
 	}
 	bp := buffers.Get().(*[]byte)
-	defer buffers.Put(bp)
-	buf := *bp
 	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, buf, false)
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, *bp, false)
+	// The engine copied what it needs: the journal buffer goes back at once,
+	// parked invocations read their notifications into a small one.
+	buffers.Put(bp)
 	if eof || err != nil {
 		h.readFailed(r, m, err)
 	} else if m.Closed() {
@@ -509,10 +510,16 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 	h.ep.Prepare(inv, a)
 	h.started(c, inv)
 
+	// The reader of notifications starts only when the handler first waits
+	// (or runs a closure that a cancellation must reach): a handler that
+	// completes without waiting, the common case, costs no goroutine and no
+	// buffer for it.
 	var readerDone chan struct{}
 	if !eof {
 		readerDone = make(chan struct{})
-		go h.readNotifications(r, inv, buf, readerDone)
+		inv.StartInput = func() { go h.readNotifications(r, inv, readerDone) }
+	} else {
+		inv.CloseInput()
 	}
 	inv.Start(hd.Invoke)
 	<-inv.Done()
@@ -521,18 +528,29 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 		if linger && inv.WriteErr() == nil && !h.isClosing() {
 			grace = lingerTimeout
 		}
-		stopReading(rc, r.Body, readerDone, grace)
+		if inv.InputStarted() {
+			stopReading(rc, r.Body, readerDone, grace)
+		} else {
+			drain(rc, r.Body, grace)
+		}
 	}
 	if err := inv.WriteErr(); err != nil {
 		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
 	}
 }
 
+// notificationBuffers are the read buffers of notifications: they are small,
+// and a parked invocation holds one for as long as it waits.
+var notificationBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<10); return &b }}
+
 // readNotifications feeds the rest of the request body to the invocation
 // until the body ends or fails, then closes the invocation's input.
-func (h *Handler) readNotifications(r *http.Request, inv *invocation.Invocation, buf []byte, done chan<- struct{}) {
+func (h *Handler) readNotifications(r *http.Request, inv *invocation.Invocation, done chan<- struct{}) {
 	defer close(done)
 	defer inv.CloseInput()
+	bp := notificationBuffers.Get().(*[]byte)
+	defer notificationBuffers.Put(bp)
+	buf := *bp
 	failed := false
 	for {
 		n, err := r.Body.Read(buf)
@@ -584,6 +602,21 @@ func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan st
 		_ = body.Close()
 	}
 	<-done
+}
+
+// drain ends a request body that nobody read after the handler finished
+// without waiting for input: on an HTTP/1.1 connection it waits up to grace
+// for the runtime to end the body (see lingerTimeout), otherwise it cuts it
+// off at once.
+func drain(rc *http.ResponseController, body io.ReadCloser, grace time.Duration) {
+	if grace <= 0 {
+		return
+	}
+	if err := rc.SetReadDeadline(time.Now().Add(grace)); err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, body)
+	_ = rc.SetReadDeadline(time.Time{})
 }
 
 // endsAttempt reports whether the last of frames is End, Suspension or

@@ -71,6 +71,21 @@ type Invocation struct {
 	// call back into the invocation. A simulated runtime uses it to know the
 	// handler is idle, so it can decide what arrives next deterministically.
 	Waiting func()
+	// StartInput, when set, is called once, with the lock held, the first
+	// time the attempt needs its input stream read: when the handler first
+	// blocks waiting for input, or a run closure starts (so that a
+	// cancellation can reach it). A transport starts its body reader there,
+	// so that a handler that never waits costs no reader at all. It must not
+	// call back into the invocation.
+	StartInput   func()
+	inputStarted bool
+}
+
+func (inv *Invocation) needInputLocked() {
+	if !inv.inputStarted && inv.StartInput != nil {
+		inv.inputStarted = true
+		inv.StartInput()
+	}
 }
 
 // New wraps a machine that is ready to run the handler. ctx is the
@@ -325,6 +340,7 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 				// for its answer would park the handler until ctx ends.
 				inv.exitLocked()
 			}
+			inv.needInputLocked()
 			if inv.Waiting != nil {
 				inv.Waiting()
 			}
@@ -369,6 +385,7 @@ func (inv *Invocation) executeRunLocked(h replay.Handle) {
 	runCtx, cancel := context.WithCancel(inv.ctx)
 	inv.cancel = cancel
 	inv.inRun.Store(true)
+	inv.needInputLocked()
 	inv.mu.Unlock()
 
 	start := time.Now()
@@ -398,4 +415,11 @@ func safeRun(fn RunFunc, ctx context.Context) (out replay.RunOutcome, policy rep
 		}
 	}()
 	return fn(ctx)
+}
+
+// InputStarted reports whether StartInput was called.
+func (inv *Invocation) InputStarted() bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.inputStarted
 }
