@@ -132,7 +132,7 @@ func callRaw[Out any](hc *handlerContext, spec callSpec, param []byte, opts []Ca
 	}
 	what := "call " + spec.service + "/" + spec.handler
 	return CallFuture[Out]{
-		Future: newLeaf(hc.inv, resH, valueConv[Out](spec.out, what)),
+		Future: newValueLeaf[Out](hc.inv, resH, spec.out, what),
 		id:     newLeaf(hc.inv, idH, invocationIDConv),
 	}
 }
@@ -285,7 +285,7 @@ func attach[T any](ctx Context, t wire.InvocationTarget, c Codec) Future[T] {
 	if err != nil {
 		return failedFuture[T](hc.inv, err)
 	}
-	return newLeaf(hc.inv, h, valueConv[T](c, "attach"))
+	return newValueLeaf[T](hc.inv, h, c, "attach")
 }
 
 func output[T any](ctx Context, t wire.InvocationTarget, c Codec) Future[Maybe[T]] {

@@ -49,10 +49,15 @@ type future[T any] struct {
 	val  T
 	err  error
 
-	// A leaf waits for one engine handle and converts its result.
+	// A leaf waits for one engine handle and converts its result: with conv
+	// when set, otherwise as a value decoded with codec (no closure to
+	// allocate for the common case).
 	leaf   bool
 	handle [1]replay.Handle // an array, so a one-leaf tree needs no allocation
 	conv   func(wire.Result) (T, error)
+	codec  Codec
+	what   string // the operation, for error messages
+	name   string // its name, if any
 
 	// A derived future combines children.
 	comb     wire.CombinatorType
@@ -193,7 +198,11 @@ func (p *future[T]) finish(m *replay.Machine) {
 	}
 	if p.leaf {
 		r, _ := m.Take(p.handle[0])
-		p.val, p.err = p.conv(r)
+		if p.conv != nil {
+			p.val, p.err = p.conv(r)
+		} else {
+			p.val, p.err = convertValue[T](r, p.codec, p.describe())
+		}
 	} else {
 		p.val, p.err = p.combine(m)
 	}
@@ -251,24 +260,41 @@ func resolvedFuture[T any](inv *invocation.Invocation, v T) Future[T] {
 	return Future[T]{&future[T]{inv: inv, done: true, val: v}}
 }
 
-// valueConv converts a value-or-failure result, decoding values with c.
-func valueConv[T any](c Codec, what string) func(wire.Result) (T, error) {
-	return func(r wire.Result) (T, error) {
-		var zero T
-		switch r.Kind {
-		case wire.ResultFailure:
-			return zero, terminalFromFailure(r.Failure)
-		case wire.ResultVoid:
-			return zero, nil
-		case wire.ResultValue:
-			v, err := decode[T](c, r.Value)
-			if err != nil {
-				return zero, &TerminalError{Code: 500, Message: fmt.Sprintf("restate: cannot decode the result of %s into %T: %v", what, zero, err), Err: err}
-			}
-			return v, nil
-		}
-		return zero, fmt.Errorf("restate: unexpected %s result for %s", r.Kind, what)
+// newValueLeaf returns the future of a handle whose result is a value
+// decoded with c, or a terminal failure. what names the operation in errors.
+func newValueLeaf[T any](inv *invocation.Invocation, h replay.Handle, c Codec, what string) Future[T] {
+	return Future[T]{&future[T]{inv: inv, leaf: true, handle: [1]replay.Handle{h}, codec: c, what: what}}
+}
+
+// newNamedValueLeaf is newValueLeaf for an operation with a name (a run, a
+// signal, a promise); the error text is only built when needed.
+func newNamedValueLeaf[T any](inv *invocation.Invocation, h replay.Handle, c Codec, what, name string) Future[T] {
+	return Future[T]{&future[T]{inv: inv, leaf: true, handle: [1]replay.Handle{h}, codec: c, what: what, name: name}}
+}
+
+func (p *future[T]) describe() string {
+	if p.name == "" {
+		return p.what
 	}
+	return fmt.Sprintf("%s %q", p.what, p.name)
+}
+
+// convertValue converts a value-or-failure result, decoding values with c.
+func convertValue[T any](r wire.Result, c Codec, what string) (T, error) {
+	var zero T
+	switch r.Kind {
+	case wire.ResultFailure:
+		return zero, terminalFromFailure(r.Failure)
+	case wire.ResultVoid:
+		return zero, nil
+	case wire.ResultValue:
+		v, err := decode[T](c, r.Value)
+		if err != nil {
+			return zero, &TerminalError{Code: 500, Message: fmt.Sprintf("restate: cannot decode the result of %s into %T: %v", what, zero, err), Err: err}
+		}
+		return v, nil
+	}
+	return zero, fmt.Errorf("restate: unexpected %s result for %s", r.Kind, what)
 }
 
 func voidConv(r wire.Result) (Void, error) {
@@ -297,12 +323,11 @@ type Maybe[T any] struct {
 }
 
 func maybeConv[T any](c Codec, what string) func(wire.Result) (Maybe[T], error) {
-	inner := valueConv[T](c, what)
 	return func(r wire.Result) (Maybe[T], error) {
 		if r.Kind == wire.ResultVoid {
 			return Maybe[T]{}, nil
 		}
-		v, err := inner(r)
+		v, err := convertValue[T](r, c, what)
 		if err != nil {
 			return Maybe[T]{}, err
 		}

@@ -76,34 +76,86 @@ func WithPauseOnMaxAttempts() RunOption {
 // Each run adds one journal entry, and one round trip to the runtime when
 // not replaying: the result is only returned once Restate stored it.
 func Run[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) (T, error) {
-	return RunAsync(ctx, fn, opts...).Await()
+	return runAndAwait(ctx, fn, opts)
 }
 
 // RunVoid is [Run] for side effects without a result.
 func RunVoid(ctx Context, fn func(RunContext) error, opts ...RunOption) error {
-	_, err := RunAsync(ctx, func(rc RunContext) (Void, error) { return Void{}, fn(rc) }, opts...).Await()
+	_, err := runAndAwait(ctx, func(rc RunContext) (Void, error) { return Void{}, fn(rc) }, opts)
 	return err
+}
+
+// runAndAwait is RunAsync(...).Await(). When the journal already holds the
+// run's result (a replay), it awaits it in the same critical section as
+// the run command: the engine sees the same calls in the same order as with
+// a separate await, so nothing changes but the cost.
+func runAndAwait[T any](ctx Context, fn func(RunContext) (T, error), opts []RunOption) (T, error) {
+	var (
+		res       wire.Result
+		known     bool
+		cancelled bool
+	)
+	f, cfg := runAsync(ctx, fn, opts, func(m *replay.Machine, h replay.Handle) error {
+		// The closure does not escape: runAsync calls it inside Do.
+		ar, err := m.Await(replay.Single(h))
+		if err != nil {
+			return err
+		}
+		switch ar.Status {
+		case replay.StatusReady:
+			res, known = m.Take(h)
+		case replay.StatusCancelled:
+			cancelled = true
+		}
+		return nil
+	})
+	switch {
+	case known:
+		v, err := convertValue[T](res, cfg.codec, "run")
+		if err != nil && cfg.name != "" && !IsTerminal(err) {
+			err = fmt.Errorf("%s: %w", runName(cfg.name), err)
+		}
+		return v, err
+	case cancelled:
+		var zero T
+		return zero, cancelledError()
+	}
+	return f.Await()
 }
 
 // RunAsync journals a run and returns the future of its result. fn executes
 // when the future (or a combinator containing it) is first awaited and the
 // journal does not hold its result yet; it runs on the handler's goroutine.
 func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) Future[T] {
+	f, _ := runAsync(ctx, fn, opts, nil)
+	return f
+}
+
+// runAsync journals a run; when the run's result is already known and
+// awaitKnown is set, it calls it with the engine still locked.
+func runAsync[T any](ctx Context, fn func(RunContext) (T, error), opts []RunOption, awaitKnown func(*replay.Machine, replay.Handle) error) (Future[T], runConfig) {
 	hc := ctx.base()
 	cfg := runConfig{codec: JSON}
 	if len(opts) > 0 {
 		cfg = runOptions(opts)
 	}
 	if fn == nil {
-		return failedFuture[T](hc.inv, errors.New("restate: Run with a nil function"))
+		return failedFuture[T](hc.inv, errors.New("restate: Run with a nil function")), cfg
 	}
-	var h replay.Handle
+	var (
+		h       replay.Handle
+		awaited bool
+	)
 	err := hc.inv.Do(func(m *replay.Machine) error {
 		var (
 			needs bool
 			err   error
 		)
 		h, needs, err = m.Run(cfg.name)
+		if err == nil && !needs && awaitKnown != nil {
+			awaited = true
+			return awaitKnown(m, h)
+		}
 		if err == nil && needs {
 			// A copy, so that only a run that executes moves its
 			// configuration to the heap, not every replayed one.
@@ -114,10 +166,13 @@ func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOpt
 		}
 		return err
 	})
-	if err != nil {
-		return failedFuture[T](hc.inv, err)
+	switch {
+	case err != nil:
+		return failedFuture[T](hc.inv, err), cfg
+	case awaited:
+		return Future[T]{}, cfg // the caller has the result
 	}
-	return newLeaf(hc.inv, h, valueConv[T](cfg.codec, runName(cfg.name)))
+	return newNamedValueLeaf[T](hc.inv, h, cfg.codec, "run", cfg.name), cfg
 }
 
 // runOptions applies opts to the default configuration. It is apart from
@@ -237,7 +292,7 @@ func NewAwakeable[T any](ctx Context) Awakeable[T] {
 	if err != nil {
 		return Awakeable[T]{Future: failedFuture[T](hc.inv, err)}
 	}
-	return Awakeable[T]{Future: newLeaf(hc.inv, h, valueConv[T](JSON, "awakeable "+id)), id: id}
+	return Awakeable[T]{Future: newNamedValueLeaf[T](hc.inv, h, JSON, "awakeable", id), id: id}
 }
 
 // ResolveAwakeable completes the awakeable id with value (encoded as JSON).
@@ -287,7 +342,7 @@ func Signal[T any](ctx Context, name string) Future[T] {
 	if err != nil {
 		return failedFuture[T](hc.inv, err)
 	}
-	return newLeaf(hc.inv, h, valueConv[T](JSON, fmt.Sprintf("signal %q", name)))
+	return newNamedValueLeaf[T](hc.inv, h, JSON, "signal", name)
 }
 
 // ResolveSignal sends the named signal with value to another invocation.
@@ -337,7 +392,7 @@ func (p DurablePromise[T]) Result() Future[T] {
 	if err != nil {
 		return failedFuture[T](p.hc.inv, err)
 	}
-	return newLeaf(p.hc.inv, h, valueConv[T](JSON, fmt.Sprintf("promise %q", p.name)))
+	return newNamedValueLeaf[T](p.hc.inv, h, JSON, "promise", p.name)
 }
 
 // Peek returns the future of the promise's value if it is completed
