@@ -184,9 +184,7 @@ func TestRetryableErrors(t *testing.T) {
 	t.Run("panic is recovered and retried", func(t *testing.T) {
 		t.Parallel()
 		e := errorOf(t, run(t, svc(func(restate.Context, string) (string, error) {
-			var m map[string]int
-			m["boom"]++
-			return "", nil
+			panic(errors.New("boom"))
 		}), journaltest.Attempt{Journal: input(`"x"`)}))
 		if e.Code != 500 || !strings.Contains(e.Message, "panic in handler") || !strings.Contains(e.Stacktrace, "api_ext_test.go") {
 			t.Errorf("got %d %q, stack has test file: %v", e.Code, e.Message, strings.Contains(e.Stacktrace, "api_ext_test.go"))

@@ -174,7 +174,6 @@ func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []CallOption)
 // [WithCodec] says otherwise.
 type RemoteHandler[In, Out any] struct {
 	service, handler string
-	keyed            bool
 	in, out          Codec
 }
 

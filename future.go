@@ -255,11 +255,6 @@ func failedFuture[T any](inv *invocation.Invocation, err error) Future[T] {
 	return Future[T]{&future[T]{inv: inv, done: true, err: err}}
 }
 
-// resolvedFuture returns a future that is already resolved with v.
-func resolvedFuture[T any](inv *invocation.Invocation, v T) Future[T] {
-	return Future[T]{&future[T]{inv: inv, done: true, val: v}}
-}
-
 // newValueLeaf returns the future of a handle whose result is a value
 // decoded with c, or a terminal failure. what names the operation in errors.
 func newValueLeaf[T any](inv *invocation.Invocation, h replay.Handle, c Codec, what string) Future[T] {

@@ -324,14 +324,6 @@ func (s *script) propose(h Handle, o RunOutcome, p RetryPolicy) {
 	s.ok(s.m.ProposeRun(h, o, p))
 }
 
-// await awaits f and returns the status; an error fails the test.
-func (s *script) await(f Future) Status {
-	s.t.Helper()
-	res, err := s.m.Await(f)
-	s.ok(err)
-	return res.Status
-}
-
 // awaitStatus awaits f and checks the status.
 func (s *script) awaitStatus(f Future, want Status) AwaitResult {
 	s.t.Helper()

@@ -22,10 +22,9 @@ type mismatchCase struct {
 	prefix   string
 	contains []string
 	// Related command of the ErrorMessage: index (default 1), type, name.
-	index    uint32
-	typ      wire.Type
-	relName  string
-	noRelCmd bool
+	index   uint32
+	typ     wire.Type
+	relName string
 }
 
 func opErr[T any](_ T, err error) error { return err }

@@ -28,8 +28,6 @@ type violation struct {
 
 func frames(msgs ...wire.Message) []byte { return encode(msgs...) }
 
-func frameWithFlags(msg wire.Message, flags uint16) []byte { return wire.AppendFrame(nil, msg, flags) }
-
 // rawFrame is a frame of type t with payload p, whatever p holds.
 func rawFrame(t wire.Type, p []byte) []byte {
 	b := wire.Header{Type: t, Length: uint32(len(p))}.Append(nil)

@@ -33,7 +33,7 @@ func nonDeterministicMethod(ctx context.Context, e *Env, handler string) error {
 	// Increment the counter first; this makes sure the Counter service is
 	// there.
 	if _, err := e.Ingress.Call(ctx, ObjectTarget(svcCounter, handler, "add"), 1, Idempotent()); err != nil {
-		return fmt.Errorf("Counter.add: %w", err)
+		return fmt.Errorf("add to the Counter: %w", err)
 	}
 	if _, err := e.Ingress.Call(ctx, ObjectTarget(svcNonDeterministic, handler, handler), nil, Idempotent()); err == nil {
 		return fmt.Errorf("NonDeterministic/%s/%s succeeded, want a failure", handler, handler)

@@ -35,7 +35,7 @@ func regularCall(ctx context.Context, e *Env) error {
 		return err
 	}
 	if want := JSONBytes("PING"); !bytes.Equal(res, want) {
-		return fmt.Errorf("Proxy.call returned %q, want %q", []byte(res), []byte(want))
+		return fmt.Errorf("the Proxy call returned %q, want %q", []byte(res), []byte(want))
 	}
 	return nil
 }
