@@ -325,4 +325,3 @@ func memory(ctx context.Context, c config, r *report) error {
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 func mib(b int64) float64        { return float64(b) / (1 << 20) }
-
