@@ -34,6 +34,14 @@
 // the handler must therefore issue the same operations in the same order.
 // Use [Run] for anything non-deterministic (I/O, clocks, randomness), or the
 // deterministic helpers [Context.Rand] and [UUID].
+//
+// When an attempt ends before the handler returns (it suspends while
+// waiting, or the engine failed it), the operation that found out does not
+// return: the handler is unwound with a panic that the SDK recovers, so its
+// deferred calls run. A deferred recover in a handler sees that panic too;
+// it should re-panic with what it does not recognise, or leave it alone:
+// once the attempt is over, every further durable operation unwinds again
+// and nothing the handler returns is recorded.
 package restate
 
 import (

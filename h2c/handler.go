@@ -12,9 +12,12 @@
 // stripping): GET /discover (the endpoint manifest), POST
 // /invoke/{service}/{handler} (one attempt of an invocation), GET /health.
 //
-// Each invocation runs its handler on one goroutine that the request waits
-// for; in bidirectional mode a second goroutine reads notifications from the
-// request body while the handler runs. Neither outlives the request.
+// Each invocation runs its handler on the request's own goroutine. In
+// bidirectional mode over HTTP/2 the handler reads notifications from the
+// request body on that goroutine while it waits for them, so a parked
+// invocation costs one goroutine, as a bare net/http handler does; a second
+// goroutine reads them while a run closure executes (so that a cancellation
+// reaches it), and always over HTTP/1.1. Neither outlives the request.
 package h2c
 
 import (
@@ -452,17 +455,18 @@ func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *en
 	})
 	h.ep.Prepare(inv, a)
 	h.started(c, inv)
-	inv.Start(hd.Invoke)
-	<-inv.Done()
+	inv.Run(hd.Invoke)
 	if err := inv.WriteErr(); err != nil {
 		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
 	}
 }
 
 // bidi serves one attempt as a bidirectional stream. The request's goroutine
-// reads the replayed journal; then a reader goroutine keeps feeding
-// notifications while the handler goroutine runs and writes. The request
-// waits for both before it returns.
+// reads the replayed journal, then runs the handler. Over HTTP/2 the
+// handler reads the notifications on the same goroutine whenever it waits
+// for them, until a run closure first executes; from then on, and always
+// over HTTP/1.1, a reader goroutine feeds them (so that a cancellation
+// reaches an executing closure).
 func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
 	rc := http.NewResponseController(w)
 	if r.ProtoMajor == 1 {
@@ -510,20 +514,27 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 	h.ep.Prepare(inv, a)
 	h.started(c, inv)
 
-	// The reader of notifications starts only when the handler first waits
-	// (or runs a closure that a cancellation must reach): a handler that
-	// completes without waiting, the common case, costs no goroutine and no
-	// buffer for it.
-	var readerDone chan struct{}
-	if !eof {
-		readerDone = make(chan struct{})
-		inv.StartInput = func() { go h.readNotifications(r, inv, readerDone) }
-	} else {
+	// A handler that completes without waiting, the common case, costs no
+	// read of notifications and no buffer for them; one parked on a
+	// notification costs no goroutine besides the request's own.
+	if eof {
 		inv.CloseInput()
-	}
-	inv.Start(hd.Invoke)
-	<-inv.Done()
-	if readerDone != nil {
+		inv.Run(hd.Invoke)
+	} else {
+		// On HTTP/1.1 the reader is always a goroutine of its own: a read
+		// interrupted there (see puller.interrupt) cancels the request's
+		// context, which the handler still needs to suspend.
+		var pull *puller
+		if r.ProtoMajor >= 2 {
+			pull = &puller{h: h, r: r, rc: rc}
+			inv.Pull, inv.Interrupt = pull.pull, pull.interrupt
+		}
+		readerDone := make(chan struct{})
+		inv.StartInput = func() { go h.readNotifications(r, inv, readerDone) }
+		inv.Run(hd.Invoke)
+		if pull != nil {
+			pull.release()
+		}
 		grace := time.Duration(0)
 		if linger && inv.WriteErr() == nil && !h.isClosing() {
 			grace = lingerTimeout
@@ -542,6 +553,48 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 // notificationBuffers are the read buffers of notifications: they are small,
 // and a parked invocation holds one for as long as it waits.
 var notificationBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<10); return &b }}
+
+// puller reads notifications for a waiting handler on its own goroutine
+// (invocation.Invocation.Pull).
+type puller struct {
+	h      *Handler
+	r      *http.Request
+	rc     *http.ResponseController
+	buf    *[]byte
+	failed bool
+}
+
+func (p *puller) pull(feed func([]byte) error) error {
+	if p.buf == nil {
+		p.buf = notificationBuffers.Get().(*[]byte)
+	}
+	n, err := p.r.Body.Read(*p.buf)
+	if n > 0 && !p.failed {
+		if ferr := feed((*p.buf)[:n]); ferr != nil {
+			p.failed = true
+			p.h.log().Warn("h2c: bad frame from the runtime", "path", p.r.URL.Path, "error", ferr)
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !isBodyClosed(err) {
+		p.h.log().Debug("h2c: request body ended", "path", p.r.URL.Path, "error", err)
+	}
+	return err
+}
+
+// interrupt ends a blocked pull: the input was closed, or the invocation
+// detached, from another goroutine.
+func (p *puller) interrupt() {
+	if err := p.rc.SetReadDeadline(past); err != nil {
+		_ = p.r.Body.Close()
+	}
+}
+
+func (p *puller) release() {
+	if p.buf != nil {
+		notificationBuffers.Put(p.buf)
+		p.buf = nil
+	}
+}
 
 // readNotifications feeds the rest of the request body to the invocation
 // until the body ends or fails, then closes the invocation's input.

@@ -36,6 +36,13 @@ func (r ParkResult) RetainedGC() float64 { return float64(r.AfterGC-r.Baseline) 
 // after asking it to free memory with SIGUSR1 (the benchmark endpoints run
 // runtime/debug.FreeOSMemory then, see package freemem).
 func Park(ctx context.Context, c *Client, base string, pid, n int, req Request, settle time.Duration) (ParkResult, error) {
+	return ParkThen(ctx, c, base, pid, n, req, settle, nil)
+}
+
+// ParkThen is Park that calls parked, when not nil, once the invocations are
+// parked and the RSS is read, and completes them when it returns: a moment
+// to profile the endpoint while it holds them.
+func ParkThen(ctx context.Context, c *Client, base string, pid, n int, req Request, settle time.Duration, parked func()) (ParkResult, error) {
 	res := ParkResult{Parked: n}
 	Settle(pid, 300*time.Millisecond, 5*time.Second)
 	var err error
@@ -51,6 +58,9 @@ func Park(ctx context.Context, c *Client, base string, pid, n int, req Request, 
 	Settle(pid, 500*time.Millisecond, 20*time.Second)
 	if res.Peak, err = RSS(pid); err != nil {
 		return res, err
+	}
+	if parked != nil {
+		parked()
 	}
 	// Complete them: the notification goes on each open request body.
 	var (

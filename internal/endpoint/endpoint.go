@@ -154,8 +154,7 @@ func (e *Endpoint) RunBuffered(ctx context.Context, h *Handler, v wire.Version, 
 		return nil
 	})
 	attempt.apply(inv, e.Logger)
-	inv.Start(h.Invoke)
-	<-inv.Done()
+	inv.Run(h.Invoke)
 	return out
 }
 

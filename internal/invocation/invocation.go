@@ -1,13 +1,17 @@
 // Package invocation runs one handler attempt against a replay engine: it
-// owns the handler goroutine, serialises the handler's operations with the
+// runs the handler, serialises the handler's operations with the
 // transport's input, executes run closures, waits for notifications on an
 // open stream and stops the handler when the attempt suspends or fails.
 //
-// The transport creates a [replay.Machine], feeds it until it is ready,
-// wraps it with [New], calls [Invocation.Start] and keeps feeding input with
+// The transport creates a [replay.Machine], feeds it until it is ready and
+// wraps it with [New]. Then either it calls [Invocation.Start], which runs
+// the handler on a goroutine of its own, and keeps feeding input with
 // [Invocation.Feed] and [Invocation.CloseInput] until [Invocation.Done] is
-// closed. The typed API in package restate performs the handler's
-// operations through [Invocation.Do] and [Invocation.Await].
+// closed; or it sets [Invocation.Pull] and calls [Invocation.Run], which
+// runs the handler on the calling goroutine and reads the input there
+// whenever the handler waits for it. The typed API in package restate
+// performs the handler's operations through [Invocation.Do] and
+// [Invocation.Await].
 package invocation
 
 import (
@@ -15,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -79,7 +82,27 @@ type Invocation struct {
 	// call back into the invocation.
 	StartInput   func()
 	inputStarted bool
+
+	// Pull, when set, reads the input stream on the handler's own goroutine
+	// while the handler waits for input and StartInput has not been called
+	// (a run closure calls it, so that a cancellation reaches the closure
+	// while it executes): it reads once, blocking, passes what it read to
+	// feed, which returns the engine's error for bad frames, and returns
+	// the read's error (the input then ends). A handler parked on a
+	// notification then needs no goroutine besides its own.
+	Pull func(feed func([]byte) error) error
+	// Interrupt, when set, makes a blocked Pull return at once. It is
+	// called with the lock held, only while a Pull is in progress, when the
+	// input is closed or the invocation detached from another goroutine.
+	Interrupt   func()
+	pulling     bool
+	inputClosed bool
 }
+
+// exitSignal ends a handler whose attempt is over: exitLocked panics with
+// it, run recovers it. Deferred calls in user code run on the way, as they
+// would for any panic.
+type exitSignal struct{}
 
 func (inv *Invocation) needInputLocked() {
 	if !inv.inputStarted && inv.StartInput != nil {
@@ -128,8 +151,19 @@ func (inv *Invocation) Feed(p []byte) error {
 func (inv *Invocation) CloseInput() {
 	inv.mu.Lock()
 	_ = inv.m.CloseInput()
+	inv.inputClosed = true
+	inv.interruptLocked()
 	inv.mu.Unlock()
 	inv.signal()
+}
+
+// interruptLocked stops a Pull in progress. The handler cannot return
+// before it takes the lock again, so the transport's request is still
+// being served.
+func (inv *Invocation) interruptLocked() {
+	if inv.pulling && inv.Interrupt != nil {
+		inv.Interrupt()
+	}
 }
 
 func (inv *Invocation) signal() {
@@ -148,6 +182,7 @@ func (inv *Invocation) Detach() {
 	inv.mu.Lock()
 	inv.detached = true
 	cancel := inv.cancel
+	inv.interruptLocked()
 	inv.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -188,15 +223,24 @@ func (inv *Invocation) Start(h HandlerFunc) {
 	go inv.run(h)
 }
 
+// Run runs h on the calling goroutine and returns when it has returned or
+// the attempt is over; Done is closed then.
+func (inv *Invocation) Run(h HandlerFunc) {
+	inv.run(h)
+}
+
 func (inv *Invocation) run(h HandlerFunc) {
 	returned := false
 	defer func() {
 		if !returned {
 			// Either the handler panicked, or an operation ended it with
-			// runtime.Goexit after the attempt closed. A panic in user code
+			// exitSignal after the attempt closed. A panic in user code
 			// must never take the process down: it becomes a retryable
-			// failure, because the next attempt may well succeed.
-			if r := recover(); r != nil {
+			// failure, because the next attempt may well succeed. Once the
+			// attempt is over, whatever panicked (user code may have
+			// recovered exitSignal and panicked with something else) has
+			// nothing more to say.
+			if r := recover(); r != nil && r != (exitSignal{}) {
 				inv.mu.Lock()
 				_ = inv.m.Fail(&replay.Error{
 					Code:       replay.CodeInternal,
@@ -240,12 +284,12 @@ func (inv *Invocation) input() replay.Input {
 	return in
 }
 
-// exitLocked flushes the output and ends the handler goroutine. The caller
-// holds the lock and releases it in a deferred call, which runtime.Goexit
-// runs.
+// exitLocked flushes the output and ends the handler: it unwinds the
+// handler with exitSignal, which run recovers. The caller holds the lock
+// and releases it in a deferred call.
 func (inv *Invocation) exitLocked() {
 	inv.flushLocked()
-	runtime.Goexit()
+	panic(exitSignal{})
 }
 
 func (inv *Invocation) enter() error {
@@ -340,6 +384,13 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 				// for its answer would park the handler until ctx ends.
 				inv.exitLocked()
 			}
+			if inv.Pull != nil && !inv.inputStarted {
+				if inv.Waiting != nil {
+					inv.Waiting()
+				}
+				inv.pullLocked()
+				continue
+			}
 			inv.needInputLocked()
 			if inv.Waiting != nil {
 				inv.Waiting()
@@ -355,6 +406,33 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 			inv.mu.Lock()
 		}
 	}
+}
+
+// pullLocked reads input with Pull, releasing the lock meanwhile. A read
+// error ends the input; an ended transport context ends the handler.
+func (inv *Invocation) pullLocked() {
+	inv.pulling = true
+	inv.mu.Unlock()
+	err := inv.Pull(inv.feedPulled)
+	inv.mu.Lock()
+	inv.pulling = false
+	if err != nil && !inv.inputClosed {
+		_ = inv.m.CloseInput()
+		inv.inputClosed = true
+	}
+	if inv.ctx.Err() != nil {
+		inv.detached = true
+		inv.exitLocked()
+	}
+}
+
+func (inv *Invocation) feedPulled(p []byte) error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.inputClosed {
+		return nil
+	}
+	return inv.m.FeedBytes(p)
 }
 
 // cancellingLocked reports whether the engine applied the cancel signal and

@@ -199,3 +199,163 @@ func TestCancelSignalCancelsRun(t *testing.T) {
 	inv.CloseInput()
 	<-inv.Done()
 }
+
+// TestPullFeedsWaitingHandler runs a handler on the calling goroutine with
+// Pull: the sleep's completion arrives through Pull while the handler
+// waits, and no other goroutine is involved.
+func TestPullFeedsWaitingHandler(t *testing.T) {
+	t.Parallel()
+	var out []byte
+	inv := New(context.Background(), ready(t), func(frames []byte) error {
+		out = append(out, frames...)
+		return nil
+	})
+	completion := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSleepCompletion, ID: wire.CompletionID(1), Result: wire.VoidResult()}, 0)
+	pulls := 0
+	inv.Pull = func(feed func([]byte) error) error {
+		pulls++
+		if pulls > 1 {
+			t.Error("pulled again after the completion arrived")
+			return errors.New("no more input")
+		}
+		// Split the frame: the engine must reassemble it across feeds.
+		if err := feed(completion[:3]); err != nil {
+			return err
+		}
+		return feed(completion[3:])
+	}
+	inv.StartInput = func() { t.Error("StartInput called in pull mode without a run") }
+	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		var h replay.Handle
+		if err := inv.Do(func(m *replay.Machine) (err error) {
+			h, err = m.Sleep(1, "")
+			return err
+		}); err != nil {
+			return wire.Result{}, err
+		}
+		if st, err := inv.Await(replay.Single(h), peekResolver{h}); err != nil || st != replay.StatusReady {
+			t.Errorf("Await = %v, %v", st, err)
+		}
+		return wire.Result{Value: []byte(`"done"`)}, nil
+	})
+	select {
+	case <-inv.Done():
+	default:
+		t.Fatal("Done not closed after Run returned")
+	}
+	msgs := decodeAll(t, out)
+	if len(msgs) != 3 || msgs[0].Type() != wire.TypeSleepCommand || msgs[1].Type() != wire.TypeOutputCommand || msgs[2].Type() != wire.TypeEnd {
+		t.Errorf("output %v, want sleep, output, end", types(msgs))
+	}
+}
+
+// TestPullEndedInputSuspends checks that a Pull that fails ends the input,
+// so the waiting handler suspends, and that CloseInput from another
+// goroutine interrupts a blocked Pull.
+func TestPullEndedInputSuspends(t *testing.T) {
+	t.Parallel()
+	var out []byte
+	inv := New(context.Background(), ready(t), func(frames []byte) error {
+		out = append(out, frames...)
+		return nil
+	})
+	blocked := make(chan struct{})
+	unblock := make(chan struct{})
+	inv.Pull = func(func([]byte) error) error {
+		close(blocked)
+		<-unblock
+		return errors.New("interrupted")
+	}
+	inv.Interrupt = func() { close(unblock) }
+	go func() {
+		<-blocked
+		inv.CloseInput()
+	}()
+	after := false
+	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		var h replay.Handle
+		_ = inv.Do(func(m *replay.Machine) (err error) {
+			h, err = m.Sleep(1, "")
+			return err
+		})
+		_, _ = inv.Await(replay.Single(h), peekResolver{h})
+		after = true
+		return wire.VoidResult(), nil
+	})
+	if after {
+		t.Error("the handler continued after its attempt suspended")
+	}
+	msgs := decodeAll(t, out)
+	if len(msgs) != 2 || msgs[1].Type() != wire.TypeSuspension {
+		t.Errorf("output %v, want sleep, suspension", types(msgs))
+	}
+}
+
+// TestRecoveredExitRecordsNothing checks a handler that recovers the panic
+// which ends it after a suspension and carries on: its next operation ends
+// it again, and what it returns is not recorded.
+func TestRecoveredExitRecordsNothing(t *testing.T) {
+	t.Parallel()
+	var out []byte
+	inv := New(context.Background(), ready(t), func(frames []byte) error {
+		out = append(out, frames...)
+		return nil
+	})
+	inv.CloseInput()
+	recovered, secondOp := false, false
+	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		func() {
+			defer func() { recovered = recover() != nil }()
+			var h replay.Handle
+			_ = inv.Do(func(m *replay.Machine) (err error) {
+				h, err = m.Sleep(1, "")
+				return err
+			})
+			_, _ = inv.Await(replay.Single(h), peekResolver{h})
+		}()
+		_ = inv.Do(func(m *replay.Machine) error { return nil })
+		secondOp = true
+		return wire.Result{Value: []byte(`"ignored"`)}, nil
+	})
+	if !recovered || secondOp {
+		t.Errorf("recovered %v, second operation returned %v; want true, false", recovered, secondOp)
+	}
+	msgs := decodeAll(t, out)
+	if len(msgs) != 2 || msgs[1].Type() != wire.TypeSuspension {
+		t.Errorf("output %v, want sleep, suspension", types(msgs))
+	}
+}
+
+type peekResolver struct{ h replay.Handle }
+
+func (r peekResolver) Resolved(m *replay.Machine) bool {
+	_, ok := m.Peek(r.h)
+	return ok
+}
+
+func decodeAll(t *testing.T, b []byte) []wire.Message {
+	t.Helper()
+	var msgs []wire.Message
+	for len(b) > 0 {
+		hd, err := wire.DecodeHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := wire.HeaderSize + int(hd.Length)
+		msg, err := wire.Decode(hd.Type, b[wire.HeaderSize:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, msg)
+		b = b[n:]
+	}
+	return msgs
+}
+
+func types(msgs []wire.Message) []wire.Type {
+	var ts []wire.Type
+	for _, m := range msgs {
+		ts = append(ts, m.Type())
+	}
+	return ts
+}

@@ -4,7 +4,7 @@
 // and writes precomputed response bytes. No SDK runs: whatever an SDK's
 // endpoint costs beyond this is the SDK's own.
 //
-//	endpoint-floor -addr 127.0.0.1:9080 [-prefix P] [-cpuprofile FILE] [-memprofile FILE]
+//	endpoint-floor -addr 127.0.0.1:9080 [-prefix P] [-cpuprofile FILE] [-memprofile FILE] [-pprof ADDR]
 //
 // POST /invoke/Greeter/greet reads the start message and the journal entries
 // it announces, then answers with the output "Hello Alice!" (whatever the
@@ -163,8 +163,10 @@ func main() {
 	prefix := flag.String("prefix", "", "prefix of every service name")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at SIGTERM")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
 	flag.Parse()
 	freemem.OnSignal()
+	profile.Serve(*pprofAddr)
 	stop := profile.Start(*cpuprofile, *memprofile)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)

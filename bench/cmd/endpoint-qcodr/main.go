@@ -2,7 +2,7 @@
 // with this SDK over h2c.ListenAndServe: HTTP/2 cleartext and HTTP/1.1 on one
 // port, bidirectional streaming.
 //
-//	endpoint-qcodr -addr 127.0.0.1:9080 [-prefix P] [-cpuprofile FILE] [-memprofile FILE]
+//	endpoint-qcodr -addr 127.0.0.1:9080 [-prefix P] [-cpuprofile FILE] [-memprofile FILE] [-pprof ADDR]
 //
 // It logs warnings and errors only, and frees memory on SIGUSR1 (package
 // freemem), like the other benchmark endpoints.
@@ -26,8 +26,10 @@ func main() {
 	prefix := flag.String("prefix", "", "prefix of every service name")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at SIGTERM")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address")
 	flag.Parse()
 	freemem.OnSignal()
+	profile.Serve(*pprofAddr)
 	stop := profile.Start(*cpuprofile, *memprofile)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -3,7 +3,7 @@
 // invocation, the throughput and latency percentiles. Use it to profile an
 // endpoint (start it with -cpuprofile) or to try one scenario by hand.
 //
-//	loadgen -url http://127.0.0.1:9080 -pid PID [-workload greet] [-n 10] [-proto h2] [-c 8] [-d 10s]
+//	loadgen -url http://127.0.0.1:9080 -pid PID [-workload greet] [-n 10] [-proto h2] [-c 8] [-d 10s] [-hold 0s]
 //
 // Workloads: greet, counter, gets (n state reads), runs (n runs, answered
 // over the open stream), replay (a journal of n completed runs), park (n
@@ -29,6 +29,7 @@ func main() {
 	proto := flag.String("proto", "h2", "h2 or h1")
 	conc := flag.Int("c", 8, "concurrent invocations")
 	d := flag.Duration("d", 10*time.Second, "length of the load")
+	hold := flag.Duration("hold", 0, "park: keep the invocations parked this long before completing them (to profile the endpoint)")
 	flag.Parse()
 	if *pid == 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -pid is required")
@@ -53,7 +54,14 @@ func main() {
 	case "replay":
 		req = loadgen.RunsReplay("", *n)
 	case "park":
-		res, err := loadgen.Park(ctx, loadgen.NewClient(loadgen.H2, (*n+99)/100), *url, *pid, *n, loadgen.Wait(""), 10*time.Second)
+		var parked func()
+		if *hold > 0 {
+			parked = func() {
+				fmt.Printf("parked %d invocations; completing them in %s\n", *n, *hold)
+				time.Sleep(*hold)
+			}
+		}
+		res, err := loadgen.ParkThen(ctx, loadgen.NewClient(loadgen.H2, (*n+99)/100), *url, *pid, *n, loadgen.Wait(""), 10*time.Second, parked)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)

@@ -1,13 +1,26 @@
 // Package profile lets the benchmark endpoints write a CPU profile of the
-// load they served, for finding where an endpoint spends its time.
+// load they served, and serve net/http/pprof while they run, for finding
+// where an endpoint spends its time and memory.
 package profile
 
 import (
 	"log"
+	"net/http"
+	_ "net/http/pprof" // registers /debug/pprof/ on http.DefaultServeMux
 	"os"
 	"runtime"
 	"runtime/pprof"
 )
+
+// Serve serves net/http/pprof on addr in the background, when addr is not
+// empty: for example the heap and goroutine profiles of parked invocations
+// (`go tool pprof -sample_index inuse_space http://ADDR/debug/pprof/heap`).
+func Serve(addr string) {
+	if addr == "" {
+		return
+	}
+	go func() { log.Fatal(http.ListenAndServe(addr, nil)) }()
+}
 
 // Start starts a CPU profile written to path, when path is not empty, and
 // returns the function that stops it. With memPath set, the function also
