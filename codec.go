@@ -32,46 +32,66 @@ type jsonCodec struct{}
 func (jsonCodec) ContentType() string { return "application/json" }
 
 func (jsonCodec) Marshal(v any) ([]byte, error) {
-	switch x := v.(type) {
-	case Void:
-		return nil, nil
-	case string:
-		if plainJSONString(x) {
-			b := make([]byte, 0, len(x)+2)
-			return append(append(append(b, '"'), x...), '"'), nil
-		}
-	case int:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
+	if b, ok := encodePlainJSON(v); ok {
+		return b, nil
 	}
 	return json.Marshal(v)
 }
 
 func (jsonCodec) Unmarshal(data []byte, v any) error {
-	switch p := v.(type) {
-	case *Void:
+	if decodePlainJSON(data, v) {
 		return nil
-	case *string:
-		if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && plainJSONString(data[1:n-1]) {
-			*p = string(data[1 : n-1])
-			return nil
-		}
-	case *int:
-		if i, ok := plainJSONInt(data); ok {
-			*p = int(i)
-			return nil
-		}
-	case *int64:
-		if i, ok := plainJSONInt(data); ok {
-			*p = i
-			return nil
-		}
 	}
 	if len(data) == 0 {
 		return nil
 	}
 	return json.Unmarshal(data, v)
+}
+
+// encodePlainJSON encodes, without reflection, the values whose JSON is
+// plain (see plainJSONString), as encoding/json would. It does not retain
+// v, so a caller's conversion to any need not escape.
+func encodePlainJSON(v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case Void:
+		return nil, true
+	case string:
+		if plainJSONString(x) {
+			b := make([]byte, 0, len(x)+2)
+			return append(append(append(b, '"'), x...), '"'), true
+		}
+	case int:
+		return strconv.AppendInt(nil, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(nil, x, 10), true
+	}
+	return nil, false
+}
+
+// decodePlainJSON decodes, without reflection, the payloads whose JSON is
+// plain into *Void, *string, *int and *int64, and reports whether it did.
+// It does not retain v, so the caller's variable can stay on its stack.
+func decodePlainJSON(data []byte, v any) bool {
+	switch p := v.(type) {
+	case *Void:
+		return true
+	case *string:
+		if n := len(data); n >= 2 && data[0] == '"' && data[n-1] == '"' && plainJSONString(data[1:n-1]) {
+			*p = string(data[1 : n-1])
+			return true
+		}
+	case *int:
+		if i, ok := plainJSONInt(data); ok {
+			*p = int(i)
+			return true
+		}
+	case *int64:
+		if i, ok := plainJSONInt(data); ok {
+			*p = i
+			return true
+		}
+	}
+	return false
 }
 
 // plainJSONString reports whether s is printable ASCII that encoding/json
@@ -157,13 +177,25 @@ func checkCodec[T any](c Codec, what string) {
 }
 
 func encode[T any](c Codec, v T) ([]byte, error) {
+	if _, ok := c.(jsonCodec); ok {
+		if b, ok := encodePlainJSON(v); ok {
+			return b, nil
+		}
+	}
 	return c.Marshal(v)
 }
 
+// decode decodes data into a T. The JSON codec's plain values decode into
+// a variable on the stack; only the general path, through the Codec
+// interface, needs one on the heap.
 func decode[T any](c Codec, data []byte) (T, error) {
 	var v T
-	err := c.Unmarshal(data, &v)
-	return v, err
+	if _, ok := c.(jsonCodec); ok && decodePlainJSON(data, &v) {
+		return v, nil
+	}
+	p := new(T)
+	err := c.Unmarshal(data, p)
+	return *p, err
 }
 
 func isVoid[T any]() bool {

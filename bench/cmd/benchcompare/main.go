@@ -87,7 +87,7 @@ func main() {
 	for _, s := range strings.Split(*only, ",") {
 		c.only[strings.TrimSpace(s)] = true
 	}
-	c.replayNs = []int{10, 100, 1000}
+	c.replayNs = []int{10, 100, 1000, 3000}
 	c.liveRuns = 10
 	c.stateGets = 10
 	if err := run(c); err != nil {
