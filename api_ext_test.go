@@ -652,6 +652,17 @@ func TestConstructionPanics(t *testing.T) {
 			restate.NewService("A", h)
 			restate.NewService("B", h)
 		}, `handler "h" already belongs to service "A"`},
+		{"typed nil handler", func() {
+			var h *restate.Handler[string, string]
+			restate.NewService("S", h)
+		}, `S: nil *restate.Handler[string,string] handler`},
+		{"untyped nil item", func() { restate.NewService("S", nil) }, `S: nil handler or option`},
+		{"workflow retention on a service handler", func() {
+			restate.NewService("S", restate.NewHandler("h", ok, restate.WithWorkflowRetention(time.Hour)))
+		}, `handler "h" of "S": WithWorkflowRetention applies to a workflow's run handler only`},
+		{"workflow retention on a service", func() {
+			restate.NewService("S", restate.NewHandler("h", ok), restate.WithWorkflowRetention(time.Hour))
+		}, `S: WithWorkflowRetention applies to workflows only`},
 		{"raw codec on a struct", func() {
 			restate.NewHandler("h", func(restate.Context, struct{}) (string, error) { return "", nil }, restate.WithCodec(restate.Raw))
 		}, "the Raw codec needs []byte values"},

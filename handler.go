@@ -43,6 +43,9 @@ func (c *handlerCore[In, Out]) bindCore(service string, kind endpoint.HandlerKin
 	if c.service != "" && c.service != service {
 		panic(fmt.Sprintf("restate: handler %q already belongs to service %q; create a new handler value for %q", c.name, c.service, service))
 	}
+	if c.cfg.opts.WorkflowCompletionRetention != nil && kind != endpoint.HandlerWorkflow {
+		panic(fmt.Sprintf("restate: handler %q of %q: WithWorkflowRetention applies to a workflow's run handler only", c.name, service))
+	}
 	c.service = service
 	h := &endpoint.Handler{Name: c.name, Kind: kind, Options: c.cfg.opts, Invoke: invoke}
 	if isVoid[In]() {
@@ -141,6 +144,8 @@ func NewHandler[In, Out any](name string, fn func(Context, In) (Out, error), opt
 
 func (h *Handler[In, Out]) serviceItem() {}
 
+func (h *Handler[In, Out]) isNil() bool { return h == nil }
+
 func (h *Handler[In, Out]) bind(service string, kind endpoint.ServiceKind) *endpoint.Handler {
 	checkKind(h.name, kind, endpoint.KindService)
 	return h.bindCore(service, endpoint.HandlerDefault, erase(&h.handlerCore,
@@ -185,6 +190,8 @@ func NewObjectHandler[In, Out any](name string, fn func(ObjectContext, In) (Out,
 
 func (h *ObjectHandler[In, Out]) objectItem() {}
 
+func (h *ObjectHandler[In, Out]) isNil() bool { return h == nil }
+
 func (h *ObjectHandler[In, Out]) bind(service string, kind endpoint.ServiceKind) *endpoint.Handler {
 	checkKind(h.name, kind, endpoint.KindVirtualObject)
 	return h.bindCore(service, endpoint.HandlerExclusive, erase(&h.handlerCore,
@@ -220,6 +227,8 @@ func NewSharedHandler[In, Out any](name string, fn func(ObjectSharedContext, In)
 }
 
 func (h *SharedHandler[In, Out]) objectItem() {}
+
+func (h *SharedHandler[In, Out]) isNil() bool { return h == nil }
 
 func (h *SharedHandler[In, Out]) bind(service string, kind endpoint.ServiceKind) *endpoint.Handler {
 	checkKind(h.name, kind, endpoint.KindVirtualObject)
@@ -258,6 +267,8 @@ func NewWorkflowHandler[In, Out any](name string, fn func(WorkflowContext, In) (
 }
 
 func (h *WorkflowHandler[In, Out]) workflowRun() {}
+
+func (h *WorkflowHandler[In, Out]) isNil() bool { return h == nil }
 
 func (h *WorkflowHandler[In, Out]) bind(service string, kind endpoint.ServiceKind) *endpoint.Handler {
 	checkKind(h.name, kind, endpoint.KindWorkflow)
@@ -314,6 +325,8 @@ func NewWorkflowSharedHandler[In, Out any](name string, fn func(WorkflowSharedCo
 }
 
 func (h *WorkflowSharedHandler[In, Out]) workflowItem() {}
+
+func (h *WorkflowSharedHandler[In, Out]) isNil() bool { return h == nil }
 
 func (h *WorkflowSharedHandler[In, Out]) bind(service string, kind endpoint.ServiceKind) *endpoint.Handler {
 	checkKind(h.name, kind, endpoint.KindWorkflow)

@@ -71,8 +71,9 @@ func WithIdempotencyRetention(d time.Duration) Option {
 
 // WithWorkflowRetention keeps a completed workflow (its result, state and
 // promises) for d. Only for workflow run handlers and workflows: given to
-// [NewWorkflow] it applies to the run handler (unless that sets its own),
-// and [NewService] and [NewObject] panic on it.
+// [NewWorkflow] it applies to the run handler (unless that sets its own);
+// [NewService], [NewObject] and [NewWorkflow] panic when a service or a
+// handler other than a workflow's run handler carries it.
 func WithWorkflowRetention(d time.Duration) Option {
 	return option(func(o *endpoint.Options) { o.WorkflowCompletionRetention = &d })
 }

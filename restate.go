@@ -66,7 +66,10 @@ import (
 // awakeables, signals.
 //
 // A Context must only be used from the handler's own goroutine, and never
-// inside a run closure; such misuse fails the operation with [ErrMisuse].
+// inside a run closure. Using it inside a run closure, or from another
+// goroutine while the handler's goroutine is itself in an operation, fails
+// with [ErrMisuse]; a handoff where the handler's goroutine waits for the
+// other one to finish is not detected.
 type Context interface {
 	context.Context
 	// Request returns the invocation's metadata.
@@ -327,6 +330,7 @@ func checkServiceName(kind, name string) {
 // service it is assembled into and returns its descriptor.
 type binder interface {
 	bind(service string, kind endpoint.ServiceKind) *endpoint.Handler
+	isNil() bool // a nil *Handler (or other handler pointer) in the interface
 }
 
 func assemble(kind endpoint.ServiceKind, name string, items []any) endpoint.Service {
@@ -339,6 +343,9 @@ func assemble(kind endpoint.ServiceKind, name string, items []any) endpoint.Serv
 		case nil:
 			panic(fmt.Sprintf("restate: %s: nil handler or option", name))
 		case binder:
+			if v.isNil() {
+				panic(fmt.Sprintf("restate: %s: nil %T handler (a handler variable used before it was assigned?)", name, it))
+			}
 			h := v.bind(name, kind)
 			if def.Handler(h.Name) != nil {
 				panic(fmt.Sprintf("restate: %s: duplicate handler name %q", name, h.Name))

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -287,9 +288,46 @@ func (inv *Invocation) input() replay.Input {
 // exitLocked flushes the output and ends the handler: it unwinds the
 // handler with exitSignal, which run recovers. The caller holds the lock
 // and releases it in a deferred call.
+//
+// A goroutine of the user's own that used the handler's context (a misuse
+// the invocation cannot always detect) has no run below it to recover
+// exitSignal, and a panic there would take the process down: it ends with
+// runtime.Goexit instead, running its deferred calls.
 func (inv *Invocation) exitLocked() {
 	inv.flushLocked()
+	if !onRunGoroutine() {
+		runtime.Goexit()
+	}
 	panic(exitSignal{})
+}
+
+// runFunction is the name of Invocation.run, which onRunGoroutine looks
+// for on the calling goroutine's stack (TestRunFunctionName checks it).
+const runFunction = "github.com/qcodr/restate-sdk-go/internal/invocation.(*Invocation).run"
+
+// onRunGoroutine reports whether the calling goroutine is running a
+// handler, that is whether Invocation.run is on its stack. It walks the
+// stack, which is cheap next to what ends an attempt (a suspension or a
+// failure written to the runtime), the only time it is called.
+func onRunGoroutine() bool {
+	var pcs [64]uintptr
+	for skip := 2; ; {
+		n := runtime.Callers(skip, pcs[:])
+		frames := runtime.CallersFrames(pcs[:n])
+		for {
+			f, more := frames.Next()
+			if f.Function == runFunction {
+				return true
+			}
+			if !more {
+				break
+			}
+		}
+		if n < len(pcs) {
+			return false
+		}
+		skip += n
+	}
 }
 
 func (inv *Invocation) enter() error {

@@ -359,3 +359,59 @@ func types(msgs []wire.Message) []wire.Type {
 	}
 	return ts
 }
+
+// TestRunFunctionName checks the name onRunGoroutine looks for.
+func TestRunFunctionName(t *testing.T) {
+	t.Parallel()
+	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+	var onRun bool
+	inv.Run(func(*Invocation, replay.Input) (wire.Result, error) {
+		onRun = onRunGoroutine()
+		return wire.VoidResult(), nil
+	})
+	if !onRun {
+		t.Errorf("onRunGoroutine() = false inside run; is runFunction %q still the name of Invocation.run?", runFunction)
+	}
+	if onRunGoroutine() {
+		t.Error("onRunGoroutine() = true outside run")
+	}
+}
+
+// TestExitOnUserGoroutine checks a goroutine of the user's own that uses
+// the handler's context once the attempt is over: it ends (its deferred
+// calls run) instead of panicking, which would take the process down.
+func TestExitOnUserGoroutine(t *testing.T) {
+	t.Parallel()
+	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+	inv.CloseInput()
+	userDone := make(chan bool, 1)
+	handlerDone := make(chan struct{})
+	go inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		defer close(handlerDone)
+		go func() {
+			continued := false
+			defer func() { userDone <- continued }()
+			var h replay.Handle
+			_ = inv.Do(func(m *replay.Machine) (err error) {
+				h, err = m.Sleep(1, "")
+				return err
+			})
+			_, _ = inv.Await(replay.Single(h), peekResolver{h}) // suspends: the attempt is over
+			continued = true
+		}()
+		select {
+		case continued := <-userDone:
+			if continued {
+				t.Error("the user's goroutine continued after the attempt suspended")
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("the user's goroutine did not end")
+		}
+		return wire.VoidResult(), nil
+	})
+	select {
+	case <-handlerDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not return")
+	}
+}
