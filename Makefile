@@ -102,7 +102,9 @@ fuzz: ## run every fuzz target for FUZZTIME (default 60s)
 
 .PHONY: props
 props: ## property tests with CHECKS checks each (default 1000)
-	$(GO) test -count=1 -run 'Prop|Property|StateMachine' ./props/... ./replay/... -rapid.checks=$(CHECKS)
+	$(GO) test -count=1 -run 'Prop|Property|StateMachine' ./props/... -rapid.checks=$(CHECKS)
+	$(GO) test -count=1 -run 'TestResolveFlatMatchesTree' ./replay/ -rapid.checks=$(CHECKS)
+	$(GO) test -count=1 -run 'TestRoundTrip|TestStreamRoundTrip' ./wire/ -rapid.checks=$(CHECKS)
 
 .PHONY: seeded-bug
 seeded-bug: ## the property tests catch a deliberate engine bug (build tag restate_seeded_bug)

@@ -11,8 +11,8 @@ import (
 	"github.com/qcodr/restate-sdk-go/restatetest"
 )
 
-// This file is the example test of the README (section "Testing handlers");
-// keep them the same.
+// This file is the example test of the README (section "restatetest");
+// TestReadmeExamples, in the root package, checks that they are the same.
 
 // The service under test: the same values the deployment serves with h2c.
 
