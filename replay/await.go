@@ -280,6 +280,9 @@ func (m *Machine) Await(f Future) (AwaitResult, error) {
 	if err := m.checkOpen(); err != nil {
 		return AwaitResult{}, err
 	}
+	if m.takenIn(&f) {
+		return AwaitResult{}, ErrTaken
+	}
 	if m.opts.DisableImplicitCancellation {
 		return m.progress(&f, false)
 	}
@@ -539,6 +542,9 @@ func (m *Machine) Take(h Handle) (wire.Result, bool) {
 	}
 	r := *p
 	m.ready.delete(id)
+	if h != CancelHandle {
+		m.markTaken(h)
+	}
 	// Remember the invocation id of a tracked call for its cancellation.
 	// tracked is in handle order (handles only grow), so this is a binary
 	// search rather than a scan per Take.
@@ -548,6 +554,33 @@ func (m *Machine) Take(h Handle) (wire.Result, bool) {
 		m.tracked[i].invocationID = r.InvocationID
 	}
 	return r, true
+}
+
+// markTaken records that h's result was taken.
+func (m *Machine) markTaken(h Handle) {
+	w := int(h / 64)
+	if w >= len(m.taken) {
+		m.taken = append(m.taken, make([]uint64, w+1-len(m.taken))...)
+	}
+	m.taken[w] |= 1 << (uint(h) % 64)
+}
+
+// takenIn reports whether a handle of f had its result taken.
+func (m *Machine) takenIn(f *Future) bool {
+	if len(m.taken) == 0 {
+		return false
+	}
+	for _, h := range f.Handles {
+		if w := int(h / 64); w < len(m.taken) && m.taken[w]&(1<<(uint(h)%64)) != 0 {
+			return true
+		}
+	}
+	for i := range f.Children {
+		if m.takenIn(&f.Children[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // ---------------------------------------------------------------------------

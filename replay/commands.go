@@ -58,6 +58,9 @@ func (m *Machine) checkScope(scope, limitKey *string) error {
 	if limitKey != nil && m.version < wire.V7 {
 		return m.fail(unsupported("limit key", m.version, wire.V7))
 	}
+	if limitKey != nil && scope == nil {
+		return m.fail(&Error{Code: CodeInternal, Message: "a limit key needs a scope"})
+	}
 	return nil
 }
 
@@ -432,6 +435,10 @@ func (m *Machine) SendSignal(invocationID, name string, result wire.Result) erro
 	}
 	if err := m.checkFailure(result); err != nil {
 		return err
+	}
+	if name == "" {
+		// The command would name no signal at all (index 0, unknown).
+		return m.fail(&Error{Code: CodeInternal, Message: "the name of a signal to send must not be empty"})
 	}
 	_, err := m.issue(&wire.SendSignalCommand{TargetInvocationID: invocationID, SignalName: name, Result: result})
 	return err

@@ -76,6 +76,12 @@ var ErrSuspended = errors.New("replay: suspended")
 // EndMessage.
 var ErrClosed = errors.New("replay: attempt ended")
 
+// ErrTaken is returned by Await for a future with a handle whose result was
+// already taken (Take): the engine no longer knows that result, and waiting
+// for it would never end (an SDK must keep a taken result itself, gotcha
+// G17). The attempt stays open.
+var ErrTaken = errors.New("replay: awaiting a handle whose result was already taken")
+
 func protocolViolation(format string, args ...any) *Error {
 	return &Error{Code: CodeProtocolViolation, Message: fmt.Sprintf(format, args...)}
 }

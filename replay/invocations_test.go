@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/qcodr/restate-sdk-go/wire"
@@ -44,6 +45,29 @@ func TestSleep(t *testing.T) {
 			journal: []wire.Message{&wire.SleepCommand{WakeUpTime: 1721123699086, ResultCompletionID: 1}, sleepDone(1)},
 			handler: sleepHandler,
 			want:    []out{output(val("")), end()},
+		},
+		{
+			// G17: the engine forgets a taken result; awaiting it again must
+			// not suspend on a completion the journal already has.
+			name:    "await a sleep whose result was taken",
+			journal: []wire.Message{&wire.SleepCommand{WakeUpTime: 1721123699086, ResultCompletionID: 1}, sleepDone(1)},
+			handler: func(s *script) {
+				s.input()
+				h := s.sleep("")
+				if _, err := s.m.Await(Single(h)); err != nil {
+					s.t.Fatal(err)
+				}
+				s.expectResult(s.take(h), void())
+				if _, err := s.m.Await(Single(h)); !errors.Is(err, ErrTaken) {
+					s.t.Fatalf("second await: %v, want ErrTaken", err)
+				}
+				both := Future{Combinator: wire.CombinatorAllCompleted, Children: []Future{Single(h)}}
+				if _, err := s.m.Await(both); !errors.Is(err, ErrTaken) {
+					s.t.Fatalf("await of a tree holding it: %v, want ErrTaken", err)
+				}
+				s.finish(val(""))
+			},
+			want: []out{output(val("")), end()},
 		},
 		{
 			name:    "still sleeping",
@@ -187,6 +211,24 @@ func TestCalls(t *testing.T) {
 				s.input()
 				_, _, err := s.m.Call(CallTarget{Service: "S", Handler: "h", Scope: wire.String("s"), LimitKey: wire.String("")}, nil)
 				s.fails(err, CodeInternal)
+			},
+			want: []out{errorOut(CodeInternal)},
+		},
+		{
+			name:     "call with a limit key and no scope",
+			versions: []wire.Version{wire.V7},
+			handler: func(s *script) {
+				s.input()
+				_, _, err := s.m.Call(CallTarget{Service: "S", Handler: "h", LimitKey: wire.String("user-42")}, nil)
+				s.fails(err, CodeInternal)
+			},
+			want: []out{errorOut(CodeInternal)},
+		},
+		{
+			name: "send a signal with no name",
+			handler: func(s *script) {
+				s.input()
+				s.fails(s.m.SendSignal("inv_other", "", wire.VoidResult()), CodeInternal)
 			},
 			want: []out{errorOut(CodeInternal)},
 		},

@@ -166,6 +166,7 @@ type Machine struct {
 	processingFirstEntry bool
 	runs                 map[Handle]*runInfo
 	received             []uint64               // bit set of the completion ids received, see completionKnown
+	taken                []uint64               // bit set of the handles whose result was taken (see ErrTaken)
 	proposedRuns         map[uint32]wire.Result // V7: proposals awaiting their ack
 	lastAwaitingOn       []byte                 // V7: payload of the last AwaitingOnMessage, if it was the last frame
 	awaitingScratch      []byte

@@ -27,9 +27,11 @@ type mismatchCase struct {
 	relName string
 }
 
-func opErr[T any](_ T, err error) error { return err }
+func opErr(_ Handle, err error) error { return err }
 
-func opErr2[T, U any](_ T, _ U, err error) error { return err }
+func opErr2(_, _ Handle, err error) error { return err }
+
+func runErr(_ Handle, _ bool, err error) error { return err }
 
 func TestJournalMismatch(t *testing.T) {
 	t.Parallel()
@@ -370,14 +372,14 @@ func TestJournalMismatch(t *testing.T) {
 		{
 			name:    "run name",
 			journal: []wire.Message{runCmd(1, "charge")},
-			op:      func(m *Machine) error { return opErr2(m.Run("refund")) },
+			op:      func(m *Machine) error { return runErr(m.Run("refund")) },
 			prefix:  `journal mismatch at index 1: journal has run "charge", handler now issued run "refund" (name: journal "charge", now "refund")`,
 			typ:     wire.TypeRunCommand, relName: "refund",
 		},
 		{
 			name:    "run completion id",
 			journal: []wire.Message{runCmd(4, "")},
-			op:      func(m *Machine) error { return opErr2(m.Run("")) },
+			op:      func(m *Machine) error { return runErr(m.Run("")) },
 			prefix:  `journal mismatch at index 1: journal has run, handler now issued run (completion id: journal 4, now 1)`,
 			typ:     wire.TypeRunCommand,
 		},

@@ -163,7 +163,7 @@ func (m *ErrorMessage) AppendPayload(b []byte) []byte {
 	if m.NextRetryDelay != nil {
 		b = appendUintAlways(b, 8, *m.NextRetryDelay)
 	}
-	return appendUint(b, 9, uint64(m.Behavior))
+	return appendUint(b, 9, uint64(int64(m.Behavior)))
 }
 
 // DecodePayload replaces m with the message decoded from p.
@@ -197,7 +197,7 @@ func (m *ErrorMessage) DecodePayload(p []byte) error {
 			v, err = r.uint64(typ)
 			m.NextRetryDelay = &v
 		case 9:
-			var v uint8
+			var v int32
 			v, err = r.enum(typ)
 			m.Behavior = ErrorBehavior(v)
 		default:

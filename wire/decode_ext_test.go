@@ -348,16 +348,12 @@ func TestDecodeErrors(t *testing.T) {
 			&wire.DecodeError{Message: "AttachInvocationCommandMessage.IdempotentRequestTarget", Field: 2, Offset: 2, Err: wire.ErrWireType}},
 		{"error in a workflow target", wire.TypeAttachInvocationCommand, hexBytes("22 02 18 01"),
 			&wire.DecodeError{Message: "AttachInvocationCommandMessage.WorkflowTarget", Field: 3, Offset: 2, Err: wire.ErrWireType}},
-		{"error in a Future", wire.TypeAwaitingOn, hexBytes("0a 03 28 80 02"),
-			&wire.DecodeError{Message: "AwaitingOnMessage.Future", Field: 5, Offset: 2, Err: wire.ErrInvalid}},
+		{"error in a Future", wire.TypeAwaitingOn, hexBytes("0a 02 28 80"),
+			&wire.DecodeError{Message: "AwaitingOnMessage.Future", Field: 5, Offset: 2, Err: wire.ErrTruncated}},
 		{"packed element overflowing uint32", wire.TypeSuspension, hexBytes("0a 05 80 80 80 80 10"),
 			&wire.DecodeError{Message: "SuspensionMessage", Field: 1, Err: wire.ErrVarint}},
 		{"packed element truncated", wire.TypeSuspension, hexBytes("12 02 01 80"),
 			&wire.DecodeError{Message: "SuspensionMessage", Field: 2, Err: wire.ErrTruncated}},
-		{"enum over 255", wire.TypeError, hexBytes("48 80 02"),
-			&wire.DecodeError{Message: "ErrorMessage", Field: 9, Err: wire.ErrInvalid}},
-		{"negative enum", wire.TypeError, hexBytes("48 ff ff ff ff ff ff ff ff ff 01"),
-			&wire.DecodeError{Message: "ErrorMessage", Field: 9, Err: wire.ErrInvalid}},
 		{"notification without id", wire.TypeSleepCompletion, hexBytes("22 00"),
 			&wire.DecodeError{Message: "SleepCompletionNotificationMessage", Offset: 2, Err: wire.ErrInvalid}},
 		{"notification without result", wire.TypeSignalNotification, hexBytes("10 11"),
@@ -566,5 +562,38 @@ func TestDecodePayloadReplaces(t *testing.T) {
 	}
 	if diff := cmp.Diff(&wire.CallCommand{HandlerName: "h"}, m); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestOpenEnums checks that enum values the protocol does not define are
+// kept, as proto3 requires of open enums, and encode back to the same
+// bytes: a value over 255, and a negative one (a ten-byte varint).
+func TestOpenEnums(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		typ     wire.Type
+		payload []byte
+		want    wire.Message
+	}{
+		{"error behavior 256", wire.TypeError, hexBytes("48 80 02"), &wire.ErrorMessage{Behavior: 256}},
+		{"error behavior -1", wire.TypeError, hexBytes("48 ff ff ff ff ff ff ff ff ff 01"), &wire.ErrorMessage{Behavior: -1}},
+		{"combinator 300", wire.TypeAwaitingOn, hexBytes("0a 03 28 ac 02"),
+			&wire.AwaitingOnMessage{AwaitingOn: &wire.Future{CombinatorType: 300}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := wire.Decode(tc.typ, tc.payload)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("Decode (-want +got):\n%s", d)
+			}
+			if b := got.AppendPayload(nil); !bytes.Equal(b, tc.payload) {
+				t.Errorf("re-encoded % x, want % x", b, tc.payload)
+			}
+		})
 	}
 }

@@ -344,7 +344,7 @@ func appendFuture(b []byte, num int, f *Future) []byte {
 	for i := range f.NestedFutures {
 		b = appendFuture(b, 4, &f.NestedFutures[i])
 	}
-	b = appendUint(b, 5, uint64(f.CombinatorType))
+	b = appendUint(b, 5, uint64(int64(f.CombinatorType)))
 	return closeMessage(b, pos)
 }
 
@@ -377,7 +377,7 @@ func (r *reader) future(typ wireType, f *Future) error {
 			f.NestedFutures = append(f.NestedFutures, Future{})
 			err = s.future(typ, &f.NestedFutures[len(f.NestedFutures)-1])
 		case 5:
-			var c uint8
+			var c int32
 			c, err = s.enum(typ)
 			f.CombinatorType = CombinatorType(c)
 		default:

@@ -327,18 +327,15 @@ func (r *reader) uint32(typ wireType) (uint32, error) {
 	return uint32(v), nil
 }
 
-// enum reads an enum field into a byte. Protobuf enums are open, so values
-// up to 255 that the protocol does not define are kept; larger or negative
-// values are an error.
-func (r *reader) enum(typ wireType) (uint8, error) {
+// enum reads an enum field. Protobuf enums are open int32 values: values the
+// protocol does not define are kept, and a varint wider than 32 bits is
+// truncated to its low 32 bits, as protobuf decoders do for int32.
+func (r *reader) enum(typ wireType) (int32, error) {
 	v, err := r.uint64(typ)
 	if err != nil {
 		return 0, err
 	}
-	if v > math.MaxUint8 {
-		return 0, r.fail(ErrInvalid, "enum value "+strconv.FormatInt(int64(v), 10)+" out of range")
-	}
-	return uint8(v), nil
+	return int32(v), nil
 }
 
 func (r *reader) bool(typ wireType) (bool, error) {

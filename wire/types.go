@@ -320,8 +320,9 @@ func FailureResult(code uint32, message string) Result {
 	return Result{Kind: ResultFailure, Failure: Failure{Code: code, Message: message}}
 }
 
-// CombinatorType is the combinator of a V7 [Future] node.
-type CombinatorType uint8
+// CombinatorType is the combinator of a V7 [Future] node. Like every
+// protobuf enum it is open: values the protocol does not define are kept.
+type CombinatorType int32
 
 // The combinators of a V7 future tree.
 const (
@@ -342,8 +343,10 @@ type Future struct {
 	CombinatorType      CombinatorType // #5
 }
 
-// ErrorBehavior tells a V7 runtime what to do after an ErrorMessage.
-type ErrorBehavior uint8
+// ErrorBehavior tells a V7 runtime what to do after an ErrorMessage. Like
+// every protobuf enum it is open: values the protocol does not define are
+// kept.
+type ErrorBehavior int32
 
 // The error behaviors of V7.
 const (
