@@ -71,17 +71,41 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add(uint16(wire.TypeStart), hexBytes("a3 01 08 01 ab 01 ac 01 a4 01 18 01"))
 	f.Add(uint16(0xFC00), []byte{})
 	f.Fuzz(func(t *testing.T, typ uint16, payload []byte) {
-		var m wire.Message
-		var err error
-		checkAllocs(t, fmt.Sprintf("decoding %d bytes", len(payload)), allocBudget(len(payload)), func() {
-			m, err = wire.Decode(wire.Type(typ), payload)
-		})
-		if err != nil {
-			checkError(t, err, len(payload))
-			return
-		}
-		checkReencode(t, m)
+		checkDecode(t, wire.Type(typ), payload)
 	})
+}
+
+// checkDecode decodes payload as a typ message: it must not panic nor
+// allocate beyond allocBudget, an error must be a well-formed DecodeError,
+// and a decoded message must re-encode consistently.
+func checkDecode(t *testing.T, typ wire.Type, payload []byte) {
+	var m wire.Message
+	var err error
+	checkAllocs(t, fmt.Sprintf("decoding %d bytes", len(payload)), allocBudget(len(payload)), func() {
+		m, err = wire.Decode(typ, payload)
+	})
+	if err != nil {
+		checkError(t, err, len(payload))
+		return
+	}
+	checkReencode(t, m)
+}
+
+// fuzzType is the fuzz target of one message decoder, seeded from the
+// golden fixtures of that type.
+func fuzzType(f *testing.F, typ wire.Type) {
+	seeded := false
+	for _, fx := range goldenFixtures() {
+		if fx.msg.Type() == typ {
+			f.Add(readGolden(f, fx.name).frame[wire.HeaderSize:])
+			seeded = true
+		}
+	}
+	if !seeded {
+		f.Fatalf("no golden fixture of %s to seed its fuzz target", typ)
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, payload []byte) { checkDecode(t, typ, payload) })
 }
 
 // FuzzDecoder reads arbitrary streams of frames with the push Decoder, fed
