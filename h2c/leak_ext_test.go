@@ -163,6 +163,114 @@ var leakKinds = []leakKind{
 		cancel()
 		return nil
 	}},
+	{"run closure", func(r *rig, i int) error {
+		// A run closure starts the reader of notifications (bidi): the
+		// completion of the proposed run comes back on the open stream.
+		if r.mode == "request-response" {
+			msgs, err := r.whole(context.Background(), "/invoke/Greeter/slow", frames(journal("1")...))
+			if err != nil {
+				return err
+			}
+			return expectLast(msgs, wire.TypeSuspension)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		pw, fr, done, err := r.openStream(ctx, "/invoke/Greeter/slow", journal("1")...)
+		if err != nil {
+			return err
+		}
+		defer done()
+		var msgs []wire.Message
+		for {
+			f, err := fr.Next()
+			if err != nil {
+				return fmt.Errorf("after %v: %w", types(msgs), err)
+			}
+			m, err := f.Decode()
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+			if m.Type() == wire.TypeProposeRunCompletion {
+				break
+			}
+		}
+		if _, err := pw.Write(frames(notification(wire.TypeRunCompletion, wire.CompletionID(1), wire.ValueResult([]byte(`"done"`))))); err != nil {
+			return err
+		}
+		pw.Close()
+		rest, err := readAll(fr)
+		if err != nil {
+			return err
+		}
+		return expectLast(append(msgs, rest...), wire.TypeEnd)
+	}},
+	{"disconnect during run", func(r *rig, i int) error {
+		// The client goes away while a run closure executes (and, in bidi
+		// mode, while the reader of notifications reads).
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { time.Sleep(time.Duration(1+i%5) * time.Millisecond); cancel() }()
+		if r.mode == "request-response" {
+			_, _ = r.whole(ctx, "/invoke/Greeter/block", frames(journal(``)...))
+			return nil
+		}
+		_, fr, done, err := r.openStream(ctx, "/invoke/Greeter/block", journal(``)...)
+		if err != nil {
+			return nil // cancelled before the response began
+		}
+		defer done()
+		_, _ = readAll(fr)
+		return nil
+	}},
+	{"cancel signal during run", func(r *rig, i int) error {
+		// The cancel signal arrives while a run closure executes: it
+		// cancels the closure's context, and the invocation ends.
+		if r.mode == "request-response" {
+			return nil // nothing arrives while a closure executes
+		}
+		// Nothing is written before the closure ends (the response begins
+		// with the first frames), so the signal goes out without waiting
+		// for the response.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		go func() {
+			if _, err := pw.Write(frames(journal(``)...)); err != nil {
+				return
+			}
+			time.Sleep(time.Duration(1+i%3) * time.Millisecond)
+			_, _ = pw.Write(frames(notification(wire.TypeSignalNotification, wire.SignalID(wire.SignalCancel), wire.VoidResult())))
+		}()
+		resp, err := r.post(ctx, "/invoke/Greeter/block", wire.V6, pr)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		fr := wire.NewReader(resp.Body, 0)
+		var msgs []wire.Message
+		for {
+			f, err := fr.Next()
+			if err != nil {
+				return fmt.Errorf("after %v: %w", types(msgs), err)
+			}
+			m, err := f.Decode()
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+			switch m.Type() {
+			case wire.TypeEnd, wire.TypeError:
+				// The closure returns its context's error: a retryable
+				// failure (ErrorMessage; the next attempt sees the
+				// cancellation) unless the signal came before it started.
+				return nil
+			case wire.TypeSuspension:
+				return fmt.Errorf("frames %v: suspended on an open stream", types(msgs))
+			}
+		}
+	}},
 	{"stalled peer", func(r *rig, i int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(2+i%5)*time.Millisecond)
 		defer cancel()
