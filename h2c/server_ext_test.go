@@ -72,38 +72,49 @@ func (s *served) wait(t *testing.T) error {
 	}
 }
 
-// TestServeGracefulShutdown cancels Serve's context while two invocations
-// are in flight: the one parked on a timer suspends at once, the busy one
-// finishes, Serve returns nil and the port is closed.
+// TestServeGracefulShutdown cancels Serve's context, or sends the process
+// SIGTERM, while two invocations are in flight: the one parked on a timer
+// suspends at once, the busy one finishes, Serve returns nil and the port
+// is closed.
 func TestServeGracefulShutdown(t *testing.T) {
-	for _, proto := range protos {
-		t.Run(proto, func(t *testing.T) {
-			drainChan(waitStarted)
-			s := startServe(t, proto, context.Background())
-			parked := s.open(t, "/invoke/Greeter/sleep", wire.V6, journal(``)...)
-			if m := parked.next(); m.Type() != wire.TypeSleepCommand {
-				t.Fatalf("first frame %v", m.Type())
-			}
-			busy := make(chan answer, 1)
-			go func() { busy <- s.invoke(t, "/invoke/Greeter/wait", wire.V6, journal("300")...) }()
-			<-waitStarted
+	for _, trigger := range []string{"cancel", "SIGTERM"} {
+		for _, proto := range protos {
+			t.Run(trigger+"/"+proto, func(t *testing.T) { testGracefulShutdown(t, trigger, proto) })
+		}
+	}
+}
 
-			begin := time.Now()
-			s.cancel()
-			want := []wire.Message{&wire.SuspensionMessage{WaitingCompletions: []uint32{1}, WaitingSignals: []uint32{1}}}
-			diffFrames(t, want, parked.rest())
-			diffFrames(t, output(`"done"`), (<-busy).frames)
-			if err := s.wait(t); err != nil {
-				t.Errorf("Serve returned %v, want nil", err)
-			}
-			if d := time.Since(begin); d > 5*time.Second {
-				t.Errorf("shutdown took %s", d)
-			}
-			if c, err := net.Dial("tcp", s.addr); err == nil {
-				c.Close()
-				t.Error("the port still accepts connections")
-			}
-		})
+func testGracefulShutdown(t *testing.T, trigger, proto string) {
+	drainChan(waitStarted)
+	s := startServe(t, proto, context.Background())
+	parked := s.open(t, "/invoke/Greeter/sleep", wire.V6, journal(``)...)
+	if m := parked.next(); m.Type() != wire.TypeSleepCommand {
+		t.Fatalf("first frame %v", m.Type())
+	}
+	busy := make(chan answer, 1)
+	go func() { busy <- s.invoke(t, "/invoke/Greeter/wait", wire.V6, journal("300")...) }()
+	<-waitStarted
+
+	begin := time.Now()
+	if trigger == "SIGTERM" {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		s.cancel()
+	}
+	want := []wire.Message{&wire.SuspensionMessage{WaitingCompletions: []uint32{1}, WaitingSignals: []uint32{1}}}
+	diffFrames(t, want, parked.rest())
+	diffFrames(t, output(`"done"`), (<-busy).frames)
+	if err := s.wait(t); err != nil {
+		t.Errorf("Serve returned %v, want nil", err)
+	}
+	if d := time.Since(begin); d > 5*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	if c, err := net.Dial("tcp", s.addr); err == nil {
+		c.Close()
+		t.Error("the port still accepts connections")
 	}
 }
 
