@@ -51,7 +51,7 @@ func (c *handlerCore[In, Out]) bindCore(service string, kind endpoint.HandlerKin
 	if isVoid[In]() {
 		h.Input = endpoint.Payload{None: true}
 	} else {
-		h.Input = endpoint.Payload{ContentType: c.cfg.inCodec.ContentType(), Required: true}
+		h.Input = endpoint.Payload{ContentType: c.cfg.inCodec.ContentType(), Required: !c.cfg.inOptional}
 		if c.cfg.inCT != "" {
 			h.Input.ContentType = c.cfg.inCT
 		}
@@ -62,7 +62,7 @@ func (c *handlerCore[In, Out]) bindCore(service string, kind endpoint.HandlerKin
 	if isVoid[Out]() {
 		h.Output = endpoint.Payload{None: true}
 	} else {
-		h.Output = endpoint.Payload{ContentType: c.cfg.outCodec.ContentType()}
+		h.Output = endpoint.Payload{ContentType: c.cfg.outCodec.ContentType(), SetContentTypeIfEmpty: c.cfg.outCTIfEmpty}
 		if c.cfg.outCT != "" {
 			h.Output.ContentType = c.cfg.outCT
 		}

@@ -23,11 +23,13 @@ type HandlerOption interface {
 }
 
 type handlerConfig struct {
-	opts     endpoint.Options
-	inCodec  Codec
-	outCodec Codec
-	inCT     string
-	outCT    string
+	opts         endpoint.Options
+	inCodec      Codec
+	outCodec     Codec
+	inCT         string
+	outCT        string
+	inOptional   bool // the manifest's input.required is false
+	outCTIfEmpty bool // the manifest's output.setContentTypeIfEmpty
 }
 
 type option func(*endpoint.Options)
@@ -171,6 +173,24 @@ func (c contentTypeOption) applyHandler(h *handlerConfig) {
 		h.outCT = c.out
 	}
 }
+
+type payloadOption struct{ optionalInput, contentTypeIfEmpty bool }
+
+func (p payloadOption) applyHandler(h *handlerConfig) {
+	h.inOptional = h.inOptional || p.optionalInput
+	h.outCTIfEmpty = h.outCTIfEmpty || p.contentTypeIfEmpty
+}
+
+// WithOptionalInput advertises the handler's input as optional in the
+// manifest (input.required false): the runtime then accepts a request
+// without a body, and the handler receives the zero value of In (the JSON
+// codec decodes an empty body so).
+func WithOptionalInput() HandlerOption { return payloadOption{optionalInput: true} }
+
+// WithContentTypeIfEmpty makes the runtime set the output content type on
+// responses whose body is empty too (output.setContentTypeIfEmpty in the
+// manifest).
+func WithContentTypeIfEmpty() HandlerOption { return payloadOption{contentTypeIfEmpty: true} }
 
 // WithInputContentType overrides the input content type advertised in the
 // manifest; it may contain wildcards like an Accept header ("*/*").

@@ -134,7 +134,8 @@ func fullServices() []restate.ServiceDefinition {
 			restate.WithAbortTimeout(time.Second), restate.WithLazyState(),
 		),
 		restate.NewObject("Obj",
-			restate.NewObjectHandler("set", func(restate.ObjectContext, int) (int, error) { return 0, nil }),
+			restate.NewObjectHandler("set", func(restate.ObjectContext, int) (int, error) { return 0, nil },
+				restate.WithOptionalInput(), restate.WithContentTypeIfEmpty()),
 			restate.NewSharedHandler("get", restate.NoInput(func(restate.ObjectSharedContext) (int, error) { return 0, nil })),
 		),
 		restate.NewWorkflow("Wf",
@@ -168,8 +169,8 @@ const fullManifest = `{
        {"name": "get", "ty": "SHARED", "input": {},
         "output": {"contentType": "application/json", "setContentTypeIfEmpty": false, "jsonSchema": {"type": "integer"}}},
        {"name": "set", "ty": "EXCLUSIVE",
-        "input": {"contentType": "application/json", "required": true, "jsonSchema": {"type": "integer"}},
-        "output": {"contentType": "application/json", "setContentTypeIfEmpty": false, "jsonSchema": {"type": "integer"}}}
+        "input": {"contentType": "application/json", "required": false, "jsonSchema": {"type": "integer"}},
+        "output": {"contentType": "application/json", "setContentTypeIfEmpty": true, "jsonSchema": {"type": "integer"}}}
      ]},
     {"name": "Wf", "ty": "WORKFLOW", "handlers": [
        {"name": "run", "ty": "WORKFLOW", "workflowCompletionRetention": 86400000,

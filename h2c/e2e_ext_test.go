@@ -397,3 +397,27 @@ func TestEndToEndIdentity(t *testing.T) {
 		}
 	})
 }
+
+// TestEndToEndEveryOption registers services that use every service and
+// handler option the manifest carries (fullServices): restate-server 1.7.12
+// accepts the manifest, and the handler whose input is optional answers a
+// request without a body.
+func TestEndToEndEveryOption(t *testing.T) {
+	t.Parallel()
+	srv := restateServer(t, "default")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- h2c.Serve(ctx, ln, fullServices(), h2c.WithLogger(quietLogger())) }()
+	defer func() { cancel(); <-errc }()
+	rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer rcancel()
+	if _, err := srv.Register(rctx, "http://"+ln.Addr().String(), restateserver.RegisterOptions{Force: true}); err != nil {
+		t.Fatalf("registering every option: %v", err)
+	}
+	expect(t, srv, "POST", "/Obj/k/set", "", 200, "0")
+	expect(t, srv, "POST", "/Obj/k/set", "3", 200, "0")
+}
