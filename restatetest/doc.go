@@ -87,6 +87,10 @@
 //     notification arrives, as on V5/V6.
 //   - restate.Now and time.Now in a run read the wall clock, not the
 //     virtual one.
+//   - The scheduler runs one handler at a time, until it waits: shared
+//     handlers of an object interleave with each other and with a
+//     suspended exclusive handler, as they may on the server, but never
+//     run in parallel.
 //   - Handlers see only the headers set with [WithHeaders] (or sent to
 //     [Env.IngressHandler]), content-type and x-restate-ingress-path.
 //   - Not modelled: scopes, limit keys and concurrency limits,
