@@ -507,6 +507,7 @@ func (inv *Invocation) executeRunLocked(h replay.Handle) {
 	start := time.Now()
 	out, policy := safeRun(fn, runCtx)
 	out.Duration = time.Since(start)
+	interrupted := runCtx.Err() != nil
 
 	inv.mu.Lock()
 	inv.inRun.Store(false)
@@ -514,6 +515,14 @@ func (inv *Invocation) executeRunLocked(h replay.Handle) {
 	cancel()
 	if inv.goneLocked() {
 		inv.exitLocked()
+	}
+	if out.Retryable != nil && interrupted && inv.m.CancelRequested() {
+		// The cancel signal interrupted the closure (it cancelled its
+		// context), and the closure failed: journal that the run was
+		// cancelled, a terminal failure, so that the invocation ends as
+		// cancelled in this attempt instead of retrying a run whose
+		// invocation is being cancelled.
+		out = replay.RunOutcome{Result: wire.FailureResult(409, "cancelled: the invocation was cancelled while the run executed"), Duration: out.Duration}
 	}
 	if err := inv.m.ProposeRun(h, out, policy); err != nil || inv.m.Closed() {
 		inv.exitLocked()

@@ -3,6 +3,7 @@ package invocation
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -413,5 +414,71 @@ func TestExitOnUserGoroutine(t *testing.T) {
 	case <-handlerDone:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the handler did not return")
+	}
+}
+
+// TestCancelSignalDuringRunEndsAttempt checks a run closure that fails
+// because the cancel signal cancelled its context: the run is journaled as
+// cancelled (a terminal failure, 409), and the await sees the cancellation
+// in the same attempt, instead of the attempt failing with a retryable
+// error.
+func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var out []byte
+	inv := New(context.Background(), ready(t), func(frames []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, frames...)
+		return nil
+	})
+	started := make(chan struct{})
+	status := make(chan replay.Status, 1)
+	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+		var h replay.Handle
+		if err := inv.Do(func(m *replay.Machine) (err error) {
+			h, _, err = m.Run("slow call")
+			return err
+		}); err != nil {
+			return wire.Result{}, err
+		}
+		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
+			close(started)
+			<-ctx.Done()
+			return replay.RunOutcome{Retryable: &replay.Error{Code: 500, Message: ctx.Err().Error()}}, replay.RetryPolicy{}
+		})
+		s, err := inv.Await(replay.Single(h), always(false))
+		status <- s
+		return wire.FailureResult(409, "cancelled"), err
+	})
+	<-started
+	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
+		ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0)
+	if err := inv.Feed(cancel); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-status:
+		if s != replay.StatusCancelled {
+			t.Errorf("await status %v, want cancelled", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the await did not return after the cancellation")
+	}
+	<-inv.Done()
+	mu.Lock()
+	defer mu.Unlock()
+	msgs := decodeAll(t, out)
+	var proposal *wire.ProposeRunCompletionMessage
+	for _, m := range msgs {
+		if p, ok := m.(*wire.ProposeRunCompletionMessage); ok {
+			proposal = p
+		}
+	}
+	if proposal == nil || proposal.Result.Kind != wire.ResultFailure || proposal.Result.Failure.Code != 409 {
+		t.Errorf("proposal %+v, want a 409 failure (frames %v)", proposal, types(msgs))
+	}
+	if last := msgs[len(msgs)-1].Type(); last != wire.TypeEnd {
+		t.Errorf("frames %v, want them to end with End", types(msgs))
 	}
 }
