@@ -95,9 +95,8 @@ type Invocation struct {
 	// Interrupt, when set, makes a blocked Pull return at once. It is
 	// called with the lock held, only while a Pull is in progress, when the
 	// input is closed or the invocation detached from another goroutine.
-	Interrupt   func()
-	pulling     bool
-	inputClosed bool
+	Interrupt func()
+	pulling   bool
 }
 
 // exitSignal ends a handler whose attempt is over: exitLocked panics with
@@ -152,7 +151,6 @@ func (inv *Invocation) Feed(p []byte) error {
 func (inv *Invocation) CloseInput() {
 	inv.mu.Lock()
 	_ = inv.m.CloseInput()
-	inv.inputClosed = true
 	inv.interruptLocked()
 	inv.mu.Unlock()
 	inv.signal()
@@ -454,9 +452,8 @@ func (inv *Invocation) pullLocked() {
 	err := inv.Pull(inv.feedPulled)
 	inv.mu.Lock()
 	inv.pulling = false
-	if err != nil && !inv.inputClosed {
+	if err != nil && !inv.m.InputClosed() {
 		_ = inv.m.CloseInput()
-		inv.inputClosed = true
 	}
 	if inv.ctx.Err() != nil {
 		inv.detached = true
@@ -467,8 +464,8 @@ func (inv *Invocation) pullLocked() {
 func (inv *Invocation) feedPulled(p []byte) error {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	if inv.inputClosed {
-		return nil
+	if inv.m.InputClosed() {
+		return nil // closed by CloseInput while the read was blocked
 	}
 	return inv.m.FeedBytes(p)
 }
