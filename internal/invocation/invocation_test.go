@@ -206,11 +206,7 @@ func TestCancelSignalCancelsRun(t *testing.T) {
 // waits, and no other goroutine is involved.
 func TestPullFeedsWaitingHandler(t *testing.T) {
 	t.Parallel()
-	var out []byte
-	inv := New(context.Background(), ready(t), func(frames []byte) error {
-		out = append(out, frames...)
-		return nil
-	})
+	inv, output := recorded(t)
 	completion := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSleepCompletion, ID: wire.CompletionID(1), Result: wire.VoidResult()}, 0)
 	pulls := 0
 	inv.Pull = func(feed func([]byte) error) error {
@@ -227,13 +223,7 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 	}
 	inv.StartInput = func() { t.Error("StartInput called in pull mode without a run") }
 	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
-		var h replay.Handle
-		if err := inv.Do(func(m *replay.Machine) (err error) {
-			h, err = m.Sleep(1, "")
-			return err
-		}); err != nil {
-			return wire.Result{}, err
-		}
+		h := sleep(inv)
 		if st, err := inv.Await(replay.Single(h), peekResolver{h}); err != nil || st != replay.StatusReady {
 			t.Errorf("Await = %v, %v", st, err)
 		}
@@ -244,7 +234,7 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 	default:
 		t.Fatal("Done not closed after Run returned")
 	}
-	msgs := decodeAll(t, out)
+	msgs := output()
 	if len(msgs) != 3 || msgs[0].Type() != wire.TypeSleepCommand || msgs[1].Type() != wire.TypeOutputCommand || msgs[2].Type() != wire.TypeEnd {
 		t.Errorf("output %v, want sleep, output, end", types(msgs))
 	}
@@ -255,11 +245,7 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 // goroutine interrupts a blocked Pull.
 func TestPullEndedInputSuspends(t *testing.T) {
 	t.Parallel()
-	var out []byte
-	inv := New(context.Background(), ready(t), func(frames []byte) error {
-		out = append(out, frames...)
-		return nil
-	})
+	inv, output := recorded(t)
 	blocked := make(chan struct{})
 	unblock := make(chan struct{})
 	inv.Pull = func(func([]byte) error) error {
@@ -274,11 +260,7 @@ func TestPullEndedInputSuspends(t *testing.T) {
 	}()
 	after := false
 	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
-		var h replay.Handle
-		_ = inv.Do(func(m *replay.Machine) (err error) {
-			h, err = m.Sleep(1, "")
-			return err
-		})
+		h := sleep(inv)
 		_, _ = inv.Await(replay.Single(h), peekResolver{h})
 		after = true
 		return wire.VoidResult(), nil
@@ -286,7 +268,7 @@ func TestPullEndedInputSuspends(t *testing.T) {
 	if after {
 		t.Error("the handler continued after its attempt suspended")
 	}
-	msgs := decodeAll(t, out)
+	msgs := output()
 	if len(msgs) != 2 || msgs[1].Type() != wire.TypeSuspension {
 		t.Errorf("output %v, want sleep, suspension", types(msgs))
 	}
@@ -297,21 +279,13 @@ func TestPullEndedInputSuspends(t *testing.T) {
 // it again, and what it returns is not recorded.
 func TestRecoveredExitRecordsNothing(t *testing.T) {
 	t.Parallel()
-	var out []byte
-	inv := New(context.Background(), ready(t), func(frames []byte) error {
-		out = append(out, frames...)
-		return nil
-	})
+	inv, output := recorded(t)
 	inv.CloseInput()
 	recovered, secondOp := false, false
 	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
 		func() {
 			defer func() { recovered = recover() != nil }()
-			var h replay.Handle
-			_ = inv.Do(func(m *replay.Machine) (err error) {
-				h, err = m.Sleep(1, "")
-				return err
-			})
+			h := sleep(inv)
 			_, _ = inv.Await(replay.Single(h), peekResolver{h})
 		}()
 		_ = inv.Do(func(m *replay.Machine) error { return nil })
@@ -321,10 +295,39 @@ func TestRecoveredExitRecordsNothing(t *testing.T) {
 	if !recovered || secondOp {
 		t.Errorf("recovered %v, second operation returned %v; want true, false", recovered, secondOp)
 	}
-	msgs := decodeAll(t, out)
+	msgs := output()
 	if len(msgs) != 2 || msgs[1].Type() != wire.TypeSuspension {
 		t.Errorf("output %v, want sleep, suspension", types(msgs))
 	}
+}
+
+// recorded returns an invocation on a ready machine and a function that
+// decodes everything it wrote so far.
+func recorded(t *testing.T) (*Invocation, func() []wire.Message) {
+	var mu sync.Mutex
+	var out []byte
+	inv := New(context.Background(), ready(t), func(frames []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, frames...)
+		return nil
+	})
+	return inv, func() []wire.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		return decodeAll(t, out)
+	}
+}
+
+// sleep issues a sleep command and returns its handle; an operation that
+// fails ends the handler (the attempt is over), so there is no error.
+func sleep(inv *Invocation) replay.Handle {
+	var h replay.Handle
+	_ = inv.Do(func(m *replay.Machine) (err error) {
+		h, err = m.Sleep(1, "")
+		return err
+	})
+	return h
 }
 
 type peekResolver struct{ h replay.Handle }
@@ -392,11 +395,7 @@ func TestExitOnUserGoroutine(t *testing.T) {
 		go func() {
 			continued := false
 			defer func() { userDone <- continued }()
-			var h replay.Handle
-			_ = inv.Do(func(m *replay.Machine) (err error) {
-				h, err = m.Sleep(1, "")
-				return err
-			})
+			h := sleep(inv)
 			_, _ = inv.Await(replay.Single(h), peekResolver{h}) // suspends: the attempt is over
 			continued = true
 		}()
@@ -424,14 +423,7 @@ func TestExitOnUserGoroutine(t *testing.T) {
 // error.
 func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var out []byte
-	inv := New(context.Background(), ready(t), func(frames []byte) error {
-		mu.Lock()
-		defer mu.Unlock()
-		out = append(out, frames...)
-		return nil
-	})
+	inv, output := recorded(t)
 	started := make(chan struct{})
 	status := make(chan replay.Status, 1)
 	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
@@ -466,9 +458,7 @@ func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
 		t.Fatal("the await did not return after the cancellation")
 	}
 	<-inv.Done()
-	mu.Lock()
-	defer mu.Unlock()
-	msgs := decodeAll(t, out)
+	msgs := output()
 	var proposal *wire.ProposeRunCompletionMessage
 	for _, m := range msgs {
 		if p, ok := m.(*wire.ProposeRunCompletionMessage); ok {
