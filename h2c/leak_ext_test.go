@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,26 @@ func (r *rig) openStream(ctx context.Context, path string, msgs ...wire.Message)
 		return nil, nil, nil, err
 	}
 	return pw, wire.NewReader(resp.Body, 0), func() { pw.Close(); resp.Body.Close() }, nil
+}
+
+// readUntil reads frames up to and including the first of one of the types
+// in stop.
+func readUntil(fr *wire.Reader, stop ...wire.Type) ([]wire.Message, error) {
+	var msgs []wire.Message
+	for {
+		f, err := fr.Next()
+		if err != nil {
+			return msgs, fmt.Errorf("after %v: %w", types(msgs), err)
+		}
+		m, err := f.Decode()
+		if err != nil {
+			return msgs, err
+		}
+		msgs = append(msgs, m)
+		if slices.Contains(stop, m.Type()) {
+			return msgs, nil
+		}
+	}
 }
 
 func readAll(fr *wire.Reader) ([]wire.Message, error) {
@@ -180,20 +201,9 @@ var leakKinds = []leakKind{
 			return err
 		}
 		defer done()
-		var msgs []wire.Message
-		for {
-			f, err := fr.Next()
-			if err != nil {
-				return fmt.Errorf("after %v: %w", types(msgs), err)
-			}
-			m, err := f.Decode()
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
-			if m.Type() == wire.TypeProposeRunCompletion {
-				break
-			}
+		msgs, err := readUntil(fr, wire.TypeProposeRunCompletion)
+		if err != nil {
+			return err
 		}
 		if _, err := pw.Write(frames(notification(wire.TypeRunCompletion, wire.CompletionID(1), wire.ValueResult([]byte(`"done"`))))); err != nil {
 			return err
@@ -248,24 +258,13 @@ var leakKinds = []leakKind{
 			return err
 		}
 		defer resp.Body.Close()
-		fr := wire.NewReader(resp.Body, 0)
-		var msgs []wire.Message
-		for {
-			f, err := fr.Next()
-			if err != nil {
-				return fmt.Errorf("after %v: %w", types(msgs), err)
-			}
-			m, err := f.Decode()
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
-			if t := m.Type(); t == wire.TypeEnd || t == wire.TypeError || t == wire.TypeSuspension {
-				// The run is journaled as cancelled, and the invocation
-				// ends as cancelled in this attempt.
-				return expectLast(msgs, wire.TypeEnd)
-			}
+		msgs, err := readUntil(wire.NewReader(resp.Body, 0), wire.TypeEnd, wire.TypeError, wire.TypeSuspension)
+		if err != nil {
+			return err
 		}
+		// The run is journaled as cancelled, and the invocation ends as
+		// cancelled in this attempt.
+		return expectLast(msgs, wire.TypeEnd)
 	}},
 	{"stalled peer", func(r *rig, i int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(2+i%5)*time.Millisecond)
