@@ -524,17 +524,16 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 		// On HTTP/1.1 the reader is always a goroutine of its own: a read
 		// interrupted there (see puller.interrupt) cancels the request's
 		// context, which the handler still needs to suspend.
-		var pull *puller
+		// Once the reader goroutine starts, the handler pulls no more, so
+		// the two take turns with one puller.
+		pull := &puller{h: h, r: r, rc: rc}
 		if r.ProtoMajor >= 2 {
-			pull = &puller{h: h, r: r, rc: rc}
 			inv.Pull, inv.Interrupt = pull.pull, pull.interrupt
 		}
 		readerDone := make(chan struct{})
-		inv.StartInput = func() { go h.readNotifications(r, inv, readerDone) }
+		inv.StartInput = func() { go readNotifications(pull, inv, readerDone) }
 		inv.Run(hd.Invoke)
-		if pull != nil {
-			pull.release()
-		}
+		defer pull.release() // after the reader is done
 		grace := time.Duration(0)
 		if linger && inv.WriteErr() == nil && !h.isClosing() {
 			grace = lingerTimeout
@@ -554,8 +553,8 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 // and a parked invocation holds one for as long as it waits.
 var notificationBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<10); return &b }}
 
-// puller reads notifications for a waiting handler on its own goroutine
-// (invocation.Invocation.Pull).
+// puller reads notifications: for a waiting handler on its own goroutine
+// (invocation.Invocation.Pull), or in a loop on a reader goroutine.
 type puller struct {
 	h      *Handler
 	r      *http.Request
@@ -598,27 +597,10 @@ func (p *puller) release() {
 
 // readNotifications feeds the rest of the request body to the invocation
 // until the body ends or fails, then closes the invocation's input.
-func (h *Handler) readNotifications(r *http.Request, inv *invocation.Invocation, done chan<- struct{}) {
+func readNotifications(p *puller, inv *invocation.Invocation, done chan<- struct{}) {
 	defer close(done)
 	defer inv.CloseInput()
-	bp := notificationBuffers.Get().(*[]byte)
-	defer notificationBuffers.Put(bp)
-	buf := *bp
-	failed := false
-	for {
-		n, err := r.Body.Read(buf)
-		if n > 0 && !failed {
-			if ferr := inv.Feed(buf[:n]); ferr != nil {
-				failed = true
-				h.log().Warn("h2c: bad frame from the runtime", "path", r.URL.Path, "error", ferr)
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !isBodyClosed(err) {
-				h.log().Debug("h2c: request body ended", "path", r.URL.Path, "error", err)
-			}
-			return
-		}
+	for p.pull(inv.Feed) == nil {
 	}
 }
 
