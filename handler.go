@@ -74,35 +74,56 @@ func (c *handlerCore[In, Out]) bindCore(service string, kind endpoint.HandlerKin
 }
 
 // erase turns a typed handler function into bytes in, bytes out: the one
-// place where typed handlers meet the engine.
+// place where typed handlers meet the engine. Its frame stays below the
+// handler for as long as the handler runs, so the work before and after
+// the call is in functions of their own (see invocation.HandlerFunc).
 func erase[C any, In, Out any](c *handlerCore[In, Out], wrap func(*handlerContext) C, fn func(C, In) (Out, error)) invocation.HandlerFunc {
-	return func(inv *invocation.Invocation, in replay.Input) (wire.Result, error) {
-		hc := newHandlerContext(inv, in, c.service, c.name)
-		input, err := decode[In](c.cfg.inCodec, in.Value)
+	return func(inv *invocation.Invocation) error {
+		hc, input, err := begin[In](inv, c.cfg.inCodec, c.service, c.name)
 		if err != nil {
-			var zero In
-			return failureResult(&TerminalError{
-				Code:    400,
-				Message: fmt.Sprintf("%s/%s: cannot decode the input into %T: %v", c.service, c.name, zero, err),
-			}), nil
+			return badInput[In](inv, c.service, c.name, err)
 		}
 		out, err := fn(wrap(hc), input)
-		if err != nil {
-			res, re := classify(err)
-			if re != nil {
-				return wire.Result{}, re
-			}
-			return res, nil
-		}
-		b, err := encode(c.cfg.outCodec, out)
-		if err != nil {
-			return wire.Result{}, &replay.Error{
-				Code:    replay.CodeInternal,
-				Message: fmt.Sprintf("%s/%s: cannot encode the output %T: %v", c.service, c.name, out, err),
-			}
-		}
-		return wire.ValueResult(nonNil(b)), nil
+		return finish(c, inv, out, err)
 	}
+}
+
+// begin takes the invocation's input and decodes it.
+func begin[In any](inv *invocation.Invocation, codec Codec, service, handler string) (*handlerContext, In, error) {
+	in := inv.Input()
+	hc := newHandlerContext(inv, &in, service, handler)
+	v, err := decode[In](codec, in.Value)
+	return hc, v, err
+}
+
+// badInput ends the attempt with the terminal failure of an input that
+// does not decode.
+func badInput[In any](inv *invocation.Invocation, service, handler string, err error) error {
+	var zero In
+	return inv.Return(failureResult(&TerminalError{
+		Code:    400,
+		Message: fmt.Sprintf("%s/%s: cannot decode the input into %T: %v", service, handler, zero, err),
+	}))
+}
+
+// finish ends the attempt with what the handler returned: its output, a
+// terminal failure, or a retryable error.
+func finish[In, Out any](c *handlerCore[In, Out], inv *invocation.Invocation, out Out, err error) error {
+	if err != nil {
+		res, re := classify(err)
+		if re != nil {
+			return re
+		}
+		return inv.Return(res)
+	}
+	b, err := encode(c.cfg.outCodec, out)
+	if err != nil {
+		return &replay.Error{
+			Code:    replay.CodeInternal,
+			Message: fmt.Sprintf("%s/%s: cannot encode the output %T: %v", c.service, c.name, out, err),
+		}
+	}
+	return inv.Return(wire.ValueResult(nonNil(b)))
 }
 
 func nonNil(b []byte) []byte {

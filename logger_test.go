@@ -20,7 +20,7 @@ func TestLoggerMadeOnFirstUse(t *testing.T) {
 	var buf bytes.Buffer
 	inv := invocation.New(context.Background(), replay.New(wire.V6, replay.Options{}), func([]byte) error { return nil })
 	inv.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
-	c := newHandlerContext(inv, replay.Input{InvocationID: "inv_1"}, "Svc", "h")
+	c := newHandlerContext(inv, &replay.Input{InvocationID: "inv_1"}, "Svc", "h")
 	if c.logger.Load() != nil {
 		t.Fatal("the logger was made before its first use")
 	}

@@ -216,7 +216,7 @@ type runContext struct {
 func (r runContext) Log() *slog.Logger { return r.hc.Log() }
 func (r runContext) Request() *Request { return &r.hc.req }
 
-func newHandlerContext(inv *invocation.Invocation, in replay.Input, service, handler string) *handlerContext {
+func newHandlerContext(inv *invocation.Invocation, in *replay.Input, service, handler string) *handlerContext {
 	c := &handlerContext{Context: inv.Context(), inv: inv, seed: in.RandomSeed, service: service, handler: handler}
 	c.req = Request{
 		ID:                   in.InvocationID,

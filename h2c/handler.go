@@ -193,28 +193,57 @@ func httpError(w http.ResponseWriter, status int, msg string) {
 }
 
 // ServeHTTP routes discovery, invocations and health checks.
+//
+// An invocation's handler runs below this frame, and a parked handler's
+// goroutine keeps every frame under it: they are kept small (the checks
+// and the setup before the handler, and the cleanup after it, are in
+// functions of their own), so that a parked invocation fits in a small
+// stack. See also invocation.HandlerFunc.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Restate-Server"] = h.serverHeader
 	kind, path, service, handler := endpoint.Route(r.URL.Path)
+	if kind != endpoint.RouteInvoke {
+		h.serveOther(w, r, kind, path)
+		return
+	}
+	hd, v, c := h.admit(w, r, path, service, handler)
+	if c == nil {
+		return
+	}
+	defer h.untrack(c)
+	if h.ep.Mode == endpoint.RequestResponse {
+		h.requestResponse(w, r, hd, v, c)
+	} else {
+		h.bidi(w, r, hd, v, c)
+	}
+}
+
+// serveOther serves the routes besides invocations.
+func (h *Handler) serveOther(w http.ResponseWriter, r *http.Request, kind int, path string) {
 	if kind == endpoint.RouteHealth {
 		w.Header().Set("content-type", "text/plain")
 		_, _ = io.WriteString(w, "ok")
 		return
 	}
+	if !h.verified(w, r, path) {
+		return
+	}
+	if kind == endpoint.RouteDiscover {
+		h.discover(w, r)
+		return
+	}
+	h.log().Warn("h2c: no such route", "method", r.Method, "path", r.URL.Path)
+	httpError(w, http.StatusNotFound, "not found: use GET /discover, POST /invoke/{service}/{handler} or GET /health")
+}
+
+// verified checks the request's identity, and answers 401 if it fails.
+func (h *Handler) verified(w http.ResponseWriter, r *http.Request, path string) bool {
 	if err := h.ep.Verifier.Verify(path, r.Header); err != nil {
 		h.log().Warn("h2c: rejected request", "method", r.Method, "path", r.URL.Path, "error", err)
 		httpError(w, http.StatusUnauthorized, "Unauthorized")
-		return
+		return false
 	}
-	switch kind {
-	case endpoint.RouteDiscover:
-		h.discover(w, r)
-	case endpoint.RouteInvoke:
-		h.invoke(w, r, service, handler)
-	default:
-		h.log().Warn("h2c: no such route", "method", r.Method, "path", r.URL.Path)
-		httpError(w, http.StatusNotFound, "not found: use GET /discover, POST /invoke/{service}/{handler} or GET /health")
-	}
+	return true
 }
 
 func (h *Handler) discover(w http.ResponseWriter, r *http.Request) {
@@ -252,24 +281,30 @@ func hasBody(r *http.Request) bool {
 	return n > 0
 }
 
-func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, service, handler string) {
+// admit checks an invocation request and registers the invocation; it
+// answers the request and returns a nil call if the invocation cannot run.
+// The caller untracks the call.
+func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, service, handler string) (*endpoint.Handler, wire.Version, *call) {
+	if !h.verified(w, r, path) {
+		return nil, 0, nil
+	}
 	if r.Method != http.MethodPost {
 		h.log().Warn("h2c: invocation with a wrong method", "method", r.Method, "path", r.URL.Path)
 		w.Header().Set("allow", http.MethodPost)
 		httpError(w, http.StatusMethodNotAllowed, "invocations need POST")
-		return
+		return nil, 0, nil
 	}
 	v, err := wire.ParseContentType(r.Header.Get("content-type"))
 	if err != nil {
 		h.log().Warn("h2c: unsupported invocation content type", "path", r.URL.Path, "error", err)
 		httpError(w, http.StatusUnsupportedMediaType, err.Error())
-		return
+		return nil, 0, nil
 	}
 	_, hd, err := h.ep.Lookup(service, handler)
 	if err != nil {
 		h.log().Warn("h2c: invocation of an unknown target", "path", r.URL.Path, "error", err)
 		httpError(w, http.StatusNotFound, err.Error())
-		return
+		return nil, 0, nil
 	}
 	// The invocation runs with the request's context: no context of its own,
 	// which would cost several allocations and a lock of the parent per
@@ -278,15 +313,23 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, service, handle
 	if c == nil {
 		h.log().Warn("h2c: invocation refused while shutting down", "path", r.URL.Path)
 		httpError(w, http.StatusServiceUnavailable, "shutting down")
-		return
+		return nil, 0, nil
 	}
-	defer h.untrack(c)
-	attempt := endpoint.Attempt{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")}
-	if h.ep.Mode == endpoint.RequestResponse {
-		h.requestResponse(w, r, hd, v, attempt, c)
-		return
+	return hd, v, c
+}
+
+// prepare gives the invocation what it needs from the transport and
+// registers it with its call.
+func (h *Handler) prepare(inv *invocation.Invocation, r *http.Request, c *call) {
+	h.ep.Prepare(inv, endpoint.Attempt{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")})
+	h.started(c, inv)
+}
+
+// ended logs why the response of an invocation could not be written.
+func (h *Handler) ended(r *http.Request, inv *invocation.Invocation) {
+	if err := inv.WriteErr(); err != nil {
+		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
 	}
-	h.bidi(w, r, hd, v, attempt, c)
 }
 
 // track registers an in-flight invocation, or returns nil if the handler is
@@ -324,8 +367,10 @@ func (h *Handler) started(c *call, inv *invocation.Invocation) {
 	}
 }
 
-// buffers are the read buffers of request bodies.
-var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// buffers are the read buffers of request bodies. They are small, because
+// most journals are: a long journal takes more reads, not a bigger buffer,
+// and many invocations starting at once hold little memory.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
 
 // past is a read deadline that has passed: setting it interrupts a blocked
 // read at once, on HTTP/1.1 and HTTP/2 alike.
@@ -430,7 +475,18 @@ func (h *Handler) readFailed(r *http.Request, m *replay.Machine, err error) {
 // requestResponse serves one attempt whose request body is read whole before
 // the handler starts: every wait for a notification that is not in the
 // journal suspends.
-func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
+func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, c *call) {
+	inv := h.openRequestResponse(w, r, v, c)
+	if inv == nil {
+		return
+	}
+	inv.Run(hd.Invoke)
+	h.ended(r, inv)
+}
+
+// openRequestResponse reads the request body and returns the invocation to
+// run, or nil if there is none: the response is written then.
+func (h *Handler) openRequestResponse(w http.ResponseWriter, r *http.Request, v wire.Version, c *call) *invocation.Invocation {
 	rc := http.NewResponseController(w)
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
@@ -444,7 +500,7 @@ func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *en
 	w.WriteHeader(http.StatusOK)
 	if !m.Ready() {
 		_, _ = w.Write(m.TakeOutput())
-		return
+		return nil
 	}
 	// The frames go to the response writer as the handler produces them,
 	// without flushing: the runtime reads the response only once the
@@ -453,12 +509,8 @@ func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *en
 		_, err := w.Write(frames)
 		return err
 	})
-	h.ep.Prepare(inv, a)
-	h.started(c, inv)
-	inv.Run(hd.Invoke)
-	if err := inv.WriteErr(); err != nil {
-		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
-	}
+	h.prepare(inv, r, c)
+	return inv
 }
 
 // bidi serves one attempt as a bidirectional stream. The request's goroutine
@@ -467,13 +519,36 @@ func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *en
 // for them, until a run closure first executes; from then on, and always
 // over HTTP/1.1, a reader goroutine feeds them (so that a cancellation
 // reaches an executing closure).
-func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, a endpoint.Attempt, c *call) {
+//
+// A handler that completes without waiting, the common case, costs no read
+// of notifications and no buffer for them; one parked on a notification
+// costs no goroutine besides the request's own.
+func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Handler, v wire.Version, c *call) {
+	inv, pull := h.openBidi(w, r, v, c)
+	switch {
+	case inv == nil:
+		return
+	case pull == nil: // the request body has ended
+		inv.CloseInput()
+		inv.Run(hd.Invoke)
+	default:
+		inv.Run(hd.Invoke)
+		h.closeBidi(inv, pull)
+	}
+	h.ended(r, inv)
+}
+
+// openBidi reads the start of a bidirectional stream and returns the
+// invocation to run, with the puller of its notifications unless the
+// request body has ended; or a nil invocation if there is none to run: the
+// response is written then.
+func (h *Handler) openBidi(w http.ResponseWriter, r *http.Request, v wire.Version, c *call) (*invocation.Invocation, *puller) {
 	rc := http.NewResponseController(w)
 	if r.ProtoMajor == 1 {
 		if err := rc.EnableFullDuplex(); err != nil {
 			h.log().Error("h2c: bidirectional streaming over HTTP/1.1 needs full duplex", "error", err)
 			httpError(w, http.StatusInternalServerError, "bidirectional streaming over HTTP/1.1 needs full duplex: "+err.Error())
-			return
+			return nil, nil
 		}
 	}
 	bp := buffers.Get().(*[]byte)
@@ -492,7 +567,7 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 	if !m.Ready() {
 		// The engine wrote an ErrorMessage saying why.
 		_, _ = w.Write(m.TakeOutput())
-		return
+		return nil, nil
 	}
 	// The status line goes out with the first frames: the runtime waits for
 	// those, not for the headers. The last batch of an attempt is not
@@ -511,42 +586,36 @@ func (h *Handler) bidi(w http.ResponseWriter, r *http.Request, hd *endpoint.Hand
 		}
 		return rc.Flush()
 	})
-	h.ep.Prepare(inv, a)
-	h.started(c, inv)
-
-	// A handler that completes without waiting, the common case, costs no
-	// read of notifications and no buffer for them; one parked on a
-	// notification costs no goroutine besides the request's own.
+	h.prepare(inv, r, c)
 	if eof {
-		inv.CloseInput()
-		inv.Run(hd.Invoke)
+		return inv, nil
+	}
+	// On HTTP/1.1 the reader is always a goroutine of its own: a read
+	// interrupted there (see puller.interrupt) cancels the request's
+	// context, which the handler still needs to suspend.
+	// Once the reader goroutine starts, the handler pulls no more, so the
+	// two take turns with one puller.
+	pull := &puller{h: h, r: r, rc: rc, done: make(chan struct{})}
+	if r.ProtoMajor >= 2 {
+		inv.Pull, inv.Interrupt = pull.pull, pull.interrupt
+	}
+	inv.StartInput = func() { go readNotifications(pull, inv) }
+	return inv, pull
+}
+
+// closeBidi stops reading the request body once the handler is done. On
+// HTTP/1.1 it waits for the runtime to end the body (see lingerTimeout).
+func (h *Handler) closeBidi(inv *invocation.Invocation, pull *puller) {
+	grace := time.Duration(0)
+	if pull.r.ProtoMajor == 1 && inv.WriteErr() == nil && !h.isClosing() {
+		grace = lingerTimeout
+	}
+	if inv.InputStarted() {
+		stopReading(pull.rc, pull.r.Body, pull.done, grace)
 	} else {
-		// On HTTP/1.1 the reader is always a goroutine of its own: a read
-		// interrupted there (see puller.interrupt) cancels the request's
-		// context, which the handler still needs to suspend.
-		// Once the reader goroutine starts, the handler pulls no more, so
-		// the two take turns with one puller.
-		pull := &puller{h: h, r: r, rc: rc}
-		if r.ProtoMajor >= 2 {
-			inv.Pull, inv.Interrupt = pull.pull, pull.interrupt
-		}
-		readerDone := make(chan struct{})
-		inv.StartInput = func() { go readNotifications(pull, inv, readerDone) }
-		inv.Run(hd.Invoke)
-		defer pull.release() // after the reader is done
-		grace := time.Duration(0)
-		if linger && inv.WriteErr() == nil && !h.isClosing() {
-			grace = lingerTimeout
-		}
-		if inv.InputStarted() {
-			stopReading(rc, r.Body, readerDone, grace)
-		} else {
-			drain(rc, r.Body, grace)
-		}
+		drain(pull.rc, pull.r.Body, grace)
 	}
-	if err := inv.WriteErr(); err != nil {
-		h.log().Warn("h2c: writing the response failed", "path", r.URL.Path, "error", err)
-	}
+	pull.release() // after the reader is done
 }
 
 // notificationBuffers are the read buffers of notifications: they are small,
@@ -561,6 +630,7 @@ type puller struct {
 	rc     *http.ResponseController
 	buf    *[]byte
 	failed bool
+	done   chan struct{} // closed when the reader goroutine is done
 }
 
 func (p *puller) pull(feed func([]byte) error) error {
@@ -597,8 +667,8 @@ func (p *puller) release() {
 
 // readNotifications feeds the rest of the request body to the invocation
 // until the body ends or fails, then closes the invocation's input.
-func readNotifications(p *puller, inv *invocation.Invocation, done chan<- struct{}) {
-	defer close(done)
+func readNotifications(p *puller, inv *invocation.Invocation) {
+	defer close(p.done)
 	defer inv.CloseInput()
 	for p.pull(inv.Feed) == nil {
 	}

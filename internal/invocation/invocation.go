@@ -29,10 +29,18 @@ import (
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
-// HandlerFunc is a handler erased to bytes: it receives the invocation and
-// its input, and returns the output (a value or a terminal failure) or a
-// retryable *replay.Error.
-type HandlerFunc func(inv *Invocation, in replay.Input) (wire.Result, error)
+// HandlerFunc is a handler erased to bytes: it takes its input with
+// [Invocation.Input], its first operation, and ends with
+// `return inv.Return(output)` (a value or a terminal failure), or returns
+// a retryable error (a *replay.Error, or any other error for an internal
+// one).
+//
+// The input and the output go through the invocation rather than through
+// the function's parameters and results, so that no copy of them stays on
+// the stack below a waiting handler: a parked invocation holds its
+// goroutine's stack, and every byte of a frame under the handler counts
+// towards it (see run).
+type HandlerFunc func(inv *Invocation) error
 
 // RunFunc executes a run closure and reports its outcome and retry policy.
 // The context is cancelled when the invocation is cancelled or the
@@ -62,6 +70,7 @@ type Invocation struct {
 	busy     atomic.Bool // an operation is in progress
 	inRun    atomic.Bool // a run closure is executing
 	detached bool        // the transport stopped accepting output
+	returned bool        // the handler gave its output to Return
 	writeErr error
 
 	// TraceParent and TraceState are the W3C trace context of the attempt,
@@ -229,49 +238,74 @@ func (inv *Invocation) Run(h HandlerFunc) {
 }
 
 func (inv *Invocation) run(h HandlerFunc) {
+	// The frames below a waiting handler are kept small (the work before and
+	// after it is in functions of their own), so that a parked invocation's
+	// goroutine fits in a small stack.
 	returned := false
-	defer func() {
-		if !returned {
-			// Either the handler panicked, or an operation ended it with
-			// exitSignal after the attempt closed. A panic in user code
-			// must never take the process down: it becomes a retryable
-			// failure, because the next attempt may well succeed. Once the
-			// attempt is over, whatever panicked (user code may have
-			// recovered exitSignal and panicked with something else) has
-			// nothing more to say.
-			if r := recover(); r != nil && r != (exitSignal{}) {
-				inv.mu.Lock()
-				_ = inv.m.Fail(&replay.Error{
-					Code:       replay.CodeInternal,
-					Message:    fmt.Sprintf("panic in handler: %v", r),
-					Stacktrace: string(debug.Stack()),
-				})
-				inv.flushLocked()
-				inv.mu.Unlock()
-			}
-		}
-		close(inv.done)
-	}()
-	in := inv.input()
-	res, err := h(inv, in)
+	defer inv.ended(&returned)
+	inv.complete(h(inv))
+	returned = true
+}
 
+// ended closes Done once the handler has returned, or turns its panic into
+// a retryable failure. It runs deferred, so that it can recover.
+func (inv *Invocation) ended(returned *bool) {
+	if !*returned {
+		// Either the handler panicked, or an operation ended it with
+		// exitSignal after the attempt closed. A panic in user code must
+		// never take the process down: it becomes a retryable failure,
+		// because the next attempt may well succeed. Once the attempt is
+		// over, whatever panicked (user code may have recovered exitSignal
+		// and panicked with something else) has nothing more to say.
+		if r := recover(); r != nil && r != (exitSignal{}) {
+			inv.mu.Lock()
+			_ = inv.m.Fail(&replay.Error{
+				Code:       replay.CodeInternal,
+				Message:    fmt.Sprintf("panic in handler: %v", r),
+				Stacktrace: string(debug.Stack()),
+			})
+			inv.flushLocked()
+			inv.mu.Unlock()
+		}
+	}
+	close(inv.done)
+}
+
+// Return ends the attempt with the handler's output: a value or a terminal
+// failure. It returns nil, so that a handler ends with
+// `return inv.Return(output)`.
+func (inv *Invocation) Return(output wire.Result) error {
 	inv.busy.Store(true)
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	if inv.m.Output(output) == nil {
+		_ = inv.m.End()
+	}
+	inv.returned = true
+	inv.flushLocked()
+	return nil
+}
+
+// complete ends the attempt with the error the handler returned, if any.
+func (inv *Invocation) complete(err error) {
+	inv.busy.Store(true)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if err == nil && !inv.returned {
+		err = errors.New("the handler returned without an output")
+	}
 	if err != nil {
 		var re *replay.Error
 		if !errors.As(err, &re) {
 			re = &replay.Error{Code: replay.CodeInternal, Message: err.Error()}
 		}
 		_ = inv.m.Fail(re)
-	} else if inv.m.Output(res) == nil {
-		_ = inv.m.End()
 	}
 	inv.flushLocked()
-	returned = true
 }
 
-func (inv *Invocation) input() replay.Input {
+// Input takes the invocation's input: the handler's first operation.
+func (inv *Invocation) Input() replay.Input {
 	inv.busy.Store(true)
 	defer inv.busy.Store(false)
 	inv.mu.Lock()

@@ -37,19 +37,20 @@ func TestFailedWriteEndsHandler(t *testing.T) {
 	errGone := errors.New("peer gone")
 	inv := New(context.Background(), ready(t), func([]byte) error { return errGone })
 	after := make(chan struct{}, 1)
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		var h replay.Handle
 		if err := inv.Do(func(m *replay.Machine) (err error) {
 			h, err = m.Sleep(1, "")
 			return err
 		}); err != nil {
-			return wire.Result{}, err
+			return err
 		}
 		// The sleep command is flushed here, the write fails, and the
 		// handler must end instead of waiting for the timer.
 		_, _ = inv.Await(replay.Single(h), always(false))
 		after <- struct{}{}
-		return wire.VoidResult(), nil
+		return inv.Return(wire.VoidResult())
 	})
 	select {
 	case <-inv.Done():
@@ -77,7 +78,8 @@ func TestOperationAfterFailedWriteEndsHandler(t *testing.T) {
 		return errors.New("peer gone")
 	})
 	ran := false
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		_ = inv.Do(func(m *replay.Machine) error {
 			_, err := m.Sleep(1, "")
 			return err
@@ -91,7 +93,7 @@ func TestOperationAfterFailedWriteEndsHandler(t *testing.T) {
 			_, err := m.Sleep(2, "")
 			return err
 		})
-		return wire.VoidResult(), nil
+		return inv.Return(wire.VoidResult())
 	})
 	<-inv.Done()
 	if ran {
@@ -111,13 +113,14 @@ func TestDetachCancelsRun(t *testing.T) {
 	inv := New(context.Background(), ready(t), func([]byte) error { writes++; return nil })
 	started := make(chan struct{})
 	ended := make(chan error, 1)
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		var h replay.Handle
 		if err := inv.Do(func(m *replay.Machine) (err error) {
 			h, _, err = m.Run("wait")
 			return err
 		}); err != nil {
-			return wire.Result{}, err
+			return err
 		}
 		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
 			close(started)
@@ -126,7 +129,7 @@ func TestDetachCancelsRun(t *testing.T) {
 			return replay.RunOutcome{Result: wire.ValueResult([]byte("late"))}, replay.RetryPolicy{}
 		})
 		_, _ = inv.Await(replay.Single(h), always(false))
-		return wire.VoidResult(), nil
+		return inv.Return(wire.VoidResult())
 	})
 	<-started
 	inv.Detach()
@@ -157,13 +160,14 @@ func TestCancelSignalCancelsRun(t *testing.T) {
 	started := make(chan struct{})
 	ended := make(chan error, 1)
 	status := make(chan replay.Status, 1)
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		var h replay.Handle
 		if err := inv.Do(func(m *replay.Machine) (err error) {
 			h, _, err = m.Run("slow call")
 			return err
 		}); err != nil {
-			return wire.Result{}, err
+			return err
 		}
 		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
 			close(started)
@@ -173,7 +177,7 @@ func TestCancelSignalCancelsRun(t *testing.T) {
 		})
 		s, err := inv.Await(replay.Single(h), always(false))
 		status <- s
-		return wire.VoidResult(), err
+		return result(inv, wire.VoidResult(), err)
 	})
 	<-started
 	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
@@ -222,12 +226,13 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 		return feed(completion[3:])
 	}
 	inv.StartInput = func() { t.Error("StartInput called in pull mode without a run") }
-	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Run(func(inv *Invocation) error {
+		inv.Input()
 		h := sleep(inv)
 		if st, err := inv.Await(replay.Single(h), peekResolver{h}); err != nil || st != replay.StatusReady {
 			t.Errorf("Await = %v, %v", st, err)
 		}
-		return wire.Result{Value: []byte(`"done"`)}, nil
+		return inv.Return(wire.Result{Value: []byte(`"done"`)})
 	})
 	select {
 	case <-inv.Done():
@@ -259,11 +264,12 @@ func TestPullEndedInputSuspends(t *testing.T) {
 		inv.CloseInput()
 	}()
 	after := false
-	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Run(func(inv *Invocation) error {
+		inv.Input()
 		h := sleep(inv)
 		_, _ = inv.Await(replay.Single(h), peekResolver{h})
 		after = true
-		return wire.VoidResult(), nil
+		return inv.Return(wire.VoidResult())
 	})
 	if after {
 		t.Error("the handler continued after its attempt suspended")
@@ -282,7 +288,8 @@ func TestRecoveredExitRecordsNothing(t *testing.T) {
 	inv, output := recorded(t)
 	inv.CloseInput()
 	recovered, secondOp := false, false
-	inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Run(func(inv *Invocation) error {
+		inv.Input()
 		func() {
 			defer func() { recovered = recover() != nil }()
 			h := sleep(inv)
@@ -290,7 +297,7 @@ func TestRecoveredExitRecordsNothing(t *testing.T) {
 		}()
 		_ = inv.Do(func(m *replay.Machine) error { return nil })
 		secondOp = true
-		return wire.Result{Value: []byte(`"ignored"`)}, nil
+		return inv.Return(wire.Result{Value: []byte(`"ignored"`)})
 	})
 	if !recovered || secondOp {
 		t.Errorf("recovered %v, second operation returned %v; want true, false", recovered, secondOp)
@@ -369,9 +376,10 @@ func TestRunFunctionName(t *testing.T) {
 	t.Parallel()
 	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
 	var onRun bool
-	inv.Run(func(*Invocation, replay.Input) (wire.Result, error) {
+	inv.Run(func(inv *Invocation) error {
+		inv.Input()
 		onRun = onRunGoroutine()
-		return wire.VoidResult(), nil
+		return inv.Return(wire.VoidResult())
 	})
 	if !onRun {
 		t.Errorf("onRunGoroutine() = false inside run; is runFunction %q still the name of Invocation.run?", runFunction)
@@ -390,7 +398,8 @@ func TestExitOnUserGoroutine(t *testing.T) {
 	inv.CloseInput()
 	userDone := make(chan bool, 1)
 	handlerDone := make(chan struct{})
-	go inv.Run(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	go inv.Run(func(inv *Invocation) error {
+		inv.Input()
 		defer close(handlerDone)
 		go func() {
 			continued := false
@@ -407,7 +416,7 @@ func TestExitOnUserGoroutine(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Error("the user's goroutine did not end")
 		}
-		return wire.VoidResult(), nil
+		return inv.Return(wire.VoidResult())
 	})
 	select {
 	case <-handlerDone:
@@ -426,13 +435,14 @@ func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
 	inv, output := recorded(t)
 	started := make(chan struct{})
 	status := make(chan replay.Status, 1)
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		var h replay.Handle
 		if err := inv.Do(func(m *replay.Machine) (err error) {
 			h, _, err = m.Run("slow call")
 			return err
 		}); err != nil {
-			return wire.Result{}, err
+			return err
 		}
 		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
 			close(started)
@@ -441,7 +451,7 @@ func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
 		})
 		s, err := inv.Await(replay.Single(h), always(false))
 		status <- s
-		return wire.FailureResult(409, "cancelled"), err
+		return result(inv, wire.FailureResult(409, "cancelled"), err)
 	})
 	<-started
 	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
@@ -471,4 +481,13 @@ func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
 	if last := msgs[len(msgs)-1].Type(); last != wire.TypeEnd {
 		t.Errorf("frames %v, want them to end with End", types(msgs))
 	}
+}
+
+// result ends a test handler as one that returns its output and an error
+// would: with the error if there is one, else with the output.
+func result(inv *Invocation, output wire.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	return inv.Return(output)
 }

@@ -75,9 +75,10 @@ func TestReplayRuns(t *testing.T) {
 		sum int
 		err error
 	)
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		sum, err = replayRuns(inv, n)
-		return wire.VoidResult(), err
+		return result(inv, wire.VoidResult(), err)
 	})
 	<-inv.Done()
 	if err != nil || sum != n*(n+1)/2 {
@@ -98,17 +99,18 @@ func TestCancelDuringWait(t *testing.T) {
 				ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0))
 		}()
 	}
-	inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
 		var h replay.Handle
 		if err := inv.Do(func(m *replay.Machine) (err error) {
 			h, err = m.Sleep(1, "")
 			return err
 		}); err != nil {
-			return wire.Result{}, err
+			return err
 		}
 		st, err := inv.Await(replay.Single(h), resolvedBy(h))
 		status <- st
-		return wire.VoidResult(), err
+		return result(inv, wire.VoidResult(), err)
 	})
 	<-inv.Done()
 	if st := <-status; st != replay.StatusCancelled {
@@ -126,9 +128,10 @@ func BenchmarkReplayRuns(b *testing.B) {
 				b.StopTimer()
 				inv := New(context.Background(), runsJournal(b, n), func([]byte) error { return nil })
 				b.StartTimer()
-				inv.Start(func(inv *Invocation, _ replay.Input) (wire.Result, error) {
+				inv.Start(func(inv *Invocation) error {
+					inv.Input()
 					_, err := replayRuns(inv, n)
-					return wire.VoidResult(), err
+					return result(inv, wire.VoidResult(), err)
 				})
 				<-inv.Done()
 			}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package h2c_test
+
+const raceEnabled = false
