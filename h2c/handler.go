@@ -367,10 +367,14 @@ func (h *Handler) started(c *call, inv *invocation.Invocation) {
 	}
 }
 
-// buffers are the read buffers of request bodies. They are small, because
-// most journals are: a long journal takes more reads, not a bigger buffer,
-// and many invocations starting at once hold little memory.
-var buffers = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
+// The read buffers of the start of request bodies: a small one first,
+// because most journals are small and many invocations starting at once
+// then hold little memory; a large one once a read fills the small one, so
+// that a long journal takes few reads.
+var (
+	smallBuffers = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
+	largeBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+)
 
 // past is a read deadline that has passed: setting it interrupts a blocked
 // read at once, on HTTP/1.1 and HTTP/2 alike.
@@ -386,19 +390,28 @@ var errJournalTimeout = errors.New("the start of the request body did not arrive
 // first chunk without a deadline and arms the journal timeout only if more
 // is needed, so that the common case, where the journal arrives in one
 // piece, pays nothing for it.
-func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size int64, m *replay.Machine, buf []byte, whole bool) (eof bool, err error) {
+//
+// The engine copies what it keeps: the read buffers are free again when
+// readStart returns.
+func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size int64, m *replay.Machine, whole bool) (eof bool, err error) {
 	var t *cutoff
+	bp, pool := smallBuffers.Get().(*[]byte), &smallBuffers
 	defer func() {
+		pool.Put(bp)
 		if t != nil && t.stop() && err != nil {
 			err = fmt.Errorf("%w (after %s): %w", errJournalTimeout, h.journalTimeout, err)
 		}
 	}()
 	var read int64
 	for {
-		n, rerr := body.Read(buf)
+		n, rerr := body.Read(*bp)
 		if n > 0 {
 			read += int64(n)
-			_ = m.FeedBytes(buf[:n])
+			_ = m.FeedBytes((*bp)[:n])
+			if n == len(*bp) && pool == &smallBuffers {
+				pool.Put(bp)
+				bp, pool = largeBuffers.Get().(*[]byte), &largeBuffers
+			}
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
@@ -488,10 +501,8 @@ func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *en
 // run, or nil if there is none: the response is written then.
 func (h *Handler) openRequestResponse(w http.ResponseWriter, r *http.Request, v wire.Version, c *call) *invocation.Invocation {
 	rc := http.NewResponseController(w)
-	bp := buffers.Get().(*[]byte)
-	defer buffers.Put(bp)
 	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, *bp, true)
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, true)
 	if !eof {
 		h.readFailed(r, m, err)
 	}
@@ -551,12 +562,8 @@ func (h *Handler) openBidi(w http.ResponseWriter, r *http.Request, v wire.Versio
 			return nil, nil
 		}
 	}
-	bp := buffers.Get().(*[]byte)
 	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, *bp, false)
-	// The engine copied what it needs: the journal buffer goes back at once,
-	// parked invocations read their notifications into a small one.
-	buffers.Put(bp)
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, false)
 	if eof || err != nil {
 		h.readFailed(r, m, err)
 	} else if m.Closed() {
