@@ -98,45 +98,204 @@ const maxReceivedID = 1 << 20
 // maxSizeHint bounds the capacity reserved from StartMessage.known_entries.
 const maxSizeHint = 1 << 14
 
-// readySet holds the results of the applied notifications. Completion and
-// signal ids are keyed by a packed integer, which hashes much faster than a
-// wire.NotificationID (whose Name is hashed even when empty); named signals
-// have their own map. Results are pointers into the notifications and
-// commands they come from, which the engine keeps anyway: a map of small
-// values is cheaper to probe and to copy from.
-type readySet struct {
-	ids   map[uint64]*wire.Result
-	named map[string]*wire.Result
-}
+// idKey is a notification id packed into one integer, which hashes and
+// compares much faster than a wire.NotificationID: the IDKind in the high 32
+// bits and the completion or signal id in the low ones; for a named signal,
+// the index of its name in Machine.names.
+type idKey uint64
 
-func packID(id wire.NotificationID) uint64 { return uint64(id.Kind)<<32 | uint64(id.Index) }
+// cancelKey is the key of the built-in cancel signal.
+const cancelKey = idKey(wire.IDSignal)<<32 | idKey(wire.SignalCancel)
 
-func (r *readySet) get(id wire.NotificationID) (*wire.Result, bool) {
-	if id.Kind == wire.IDSignalName {
-		res, ok := r.named[id.Name]
-		return res, ok
+func completionKey(c uint32) idKey { return idKey(wire.IDCompletion)<<32 | idKey(c) }
+
+func (k idKey) kind() wire.IDKind { return wire.IDKind(k >> 32) }
+
+// key returns the key of id, interning the name of a named signal.
+func (m *Machine) key(id wire.NotificationID) idKey {
+	if id.Kind != wire.IDSignalName {
+		return idKey(id.Kind)<<32 | idKey(id.Index)
 	}
-	res, ok := r.ids[packID(id)]
-	return res, ok
-}
-
-func (r *readySet) set(id wire.NotificationID, res *wire.Result) {
-	if id.Kind == wire.IDSignalName {
-		if r.named == nil {
-			r.named = make(map[string]*wire.Result)
+	i, ok := m.nameKeys[id.Name]
+	if !ok {
+		if m.nameKeys == nil {
+			m.nameKeys = make(map[string]uint32)
 		}
-		r.named[id.Name] = res
-		return
+		i = uint32(len(m.names))
+		m.names = append(m.names, id.Name)
+		m.nameKeys[id.Name] = i
 	}
-	r.ids[packID(id)] = res
+	return idKey(wire.IDSignalName)<<32 | idKey(i)
 }
 
-func (r *readySet) delete(id wire.NotificationID) {
-	if id.Kind == wire.IDSignalName {
-		delete(r.named, id.Name)
+// id returns the notification id of k.
+func (m *Machine) id(k idKey) wire.NotificationID {
+	switch k.kind() {
+	case wire.IDCompletion:
+		return wire.CompletionID(uint32(k))
+	case wire.IDSignal:
+		return wire.SignalID(uint32(k))
+	case wire.IDSignalName:
+		return wire.NamedSignalID(m.names[uint32(k)])
+	}
+	return wire.NotificationID{}
+}
+
+// result is the result of a notification (or of a command that completes
+// at once), compact for the kinds most results have: a void result, or a
+// value result whose content aliases the input. Other results are kept
+// whole.
+type result struct {
+	kind  wire.ResultKind
+	value []byte       // the content of a compact value result
+	full  *wire.Result // the result, when it is not compact
+}
+
+// compact returns the result holding r: compact when r is a void or value
+// result with nothing else set, otherwise pointing at r, which the engine
+// then keeps.
+func compact(r *wire.Result) result {
+	if (r.Kind == wire.ResultVoid || r.Kind == wire.ResultValue) && (r.Kind == wire.ResultValue || r.Value == nil) &&
+		r.Failure.Code == 0 && r.Failure.Message == "" && r.Failure.Metadata == nil &&
+		r.InvocationID == "" && r.StateKeys == nil {
+		return result{kind: r.Kind, value: r.Value}
+	}
+	return result{kind: r.Kind, full: r}
+}
+
+// get returns the wire form of the result.
+func (r *result) get() wire.Result {
+	if r.full != nil {
+		return *r.full
+	}
+	return wire.Result{Kind: r.kind, Value: r.value}
+}
+
+// queued is a notification not applied yet.
+type queued struct {
+	key idKey
+	res result
+}
+
+// readySet maps the ids of the applied notifications (and of the commands
+// that completed at once) to their results. A result is referred to by its
+// position: in Machine.queue, where a notification stays after it was
+// applied, or, with refExtra set, in Machine.extra. Completion ids, which
+// the engine hands out densely from 1, index a slice; other ids are in a
+// map.
+type readySet struct {
+	dense []uint32         // completion id -> ref+1; 0 when not ready; len == cap
+	other map[idKey]uint32 // other ids -> ref+1
+}
+
+// refExtra marks a reference into Machine.extra.
+const refExtra = 1 << 31
+
+// maxDenseSlack bounds how far past the completion ids the handler used a
+// notification's id may grow the dense slice; larger ids go to the map.
+const maxDenseSlack = 1024
+
+// readyRef returns the reference of k's result.
+func (m *Machine) readyRef(k idKey) (uint32, bool) {
+	if k.kind() == wire.IDCompletion && uint64(uint32(k)) < uint64(len(m.ready.dense)) {
+		r := m.ready.dense[uint32(k)]
+		return r - 1, r != 0
+	}
+	r, ok := m.ready.other[k]
+	return r - 1, ok
+}
+
+// readyResult returns k's result if it is ready.
+func (m *Machine) readyResult(k idKey) (*result, bool) {
+	ref, ok := m.readyRef(k)
+	if !ok {
+		return nil, false
+	}
+	return m.resultAt(ref), true
+}
+
+func (m *Machine) resultAt(ref uint32) *result {
+	if ref&refExtra != 0 {
+		return &m.extra[ref&^refExtra]
+	}
+	return &m.queue[ref].res
+}
+
+// setReady makes the result at ref the result of k.
+func (m *Machine) setReady(k idKey, ref uint32) {
+	if ref&refExtra != 0 {
+		m.extraRefs++
+	} else {
+		m.queueRefs++
+	}
+	var old uint32
+	if k.kind() == wire.IDCompletion {
+		c := uint32(k)
+		if uint64(c) >= uint64(len(m.ready.dense)) && uint64(c) < 2*uint64(m.nextCompletionID)+maxDenseSlack {
+			grown := make([]uint32, max(2*len(m.ready.dense), int(c)+1, 64))
+			copy(grown, m.ready.dense)
+			m.ready.dense = grown
+		}
+		if uint64(c) < uint64(len(m.ready.dense)) {
+			old, m.ready.dense[c] = m.ready.dense[c], ref+1
+			m.release(old)
+			return
+		}
+	}
+	if m.ready.other == nil {
+		m.ready.other = make(map[idKey]uint32)
+	}
+	old = m.ready.other[k]
+	m.ready.other[k] = ref + 1
+	m.release(old)
+}
+
+// setReadyResult makes r, which does not come from the queue, the result
+// of k.
+func (m *Machine) setReadyResult(k idKey, r result) {
+	m.extra = append(m.extra, r)
+	m.setReady(k, uint32(len(m.extra)-1)|refExtra)
+}
+
+// deleteReady forgets k's result.
+func (m *Machine) deleteReady(k idKey) {
+	if k.kind() == wire.IDCompletion && uint64(uint32(k)) < uint64(len(m.ready.dense)) {
+		p := &m.ready.dense[uint32(k)]
+		old := *p
+		*p = 0
+		m.release(old)
 		return
 	}
-	delete(r.ids, packID(id))
+	if old, ok := m.ready.other[k]; ok {
+		delete(m.ready.other, k)
+		m.release(old)
+	}
+}
+
+// release drops a reference (ref+1, or 0 for none) to a result, and the
+// results no longer referred to once none is.
+func (m *Machine) release(old uint32) {
+	if old == 0 {
+		return
+	}
+	if (old-1)&refExtra != 0 {
+		if m.extraRefs--; m.extraRefs == 0 {
+			clear(m.extra)
+			m.extra = m.extra[:0]
+		}
+		return
+	}
+	m.queueRefs--
+	m.resetQueue()
+}
+
+// resetQueue empties the queue once every notification in it was applied
+// and none of their results is ready any more.
+func (m *Machine) resetQueue() {
+	if m.queueRefs == 0 && m.queueHead == len(m.queue) && len(m.queue) > 0 {
+		clear(m.queue)
+		m.queue, m.queueHead = m.queue[:0], 0
+	}
 }
 
 // Machine is the journal and replay state machine of one invocation attempt.
@@ -152,13 +311,21 @@ type Machine struct {
 	receivedJrnl uint32
 	inputClosed  bool
 
-	journal     []wire.Message // replayed commands not consumed yet, from head
+	journal     []journaled // replayed commands not consumed yet, from head
 	journalHead int
-	queue       []*wire.Notification // notifications not applied yet, from head
-	queueHead   int
-	ready       readySet
+	// queue holds the notifications in arrival order: before queueHead the
+	// applied ones, kept while the ready set refers to them (queueRefs),
+	// from queueHead those not applied yet.
+	queue     []queued
+	queueHead int
+	queueRefs int
+	ready     readySet
+	extra     []result // results of commands that completed at once, see readySet
+	extraRefs int
 
-	handles          []wire.NotificationID // Handle -> notification id
+	handles          []idKey           // Handle -> notification
+	names            []string          // the names of named signals, see idKey
+	nameKeys         map[string]uint32 // index in names by name
 	nextCompletionID uint32
 	nextSignalID     uint32
 	commandIndex     int64
@@ -175,10 +342,8 @@ type Machine struct {
 	eager        map[string]stateValue
 	partialState bool
 
-	in            []byte              // request bytes not decoded yet (see FeedBytes)
-	notifSlab     []wire.Notification // see newNotification
-	notifSlabSize int
-	out           []byte
+	in  []byte // request bytes not decoded yet (see FeedBytes)
+	out []byte
 }
 
 // New returns an engine for an attempt that negotiated version v.
@@ -186,8 +351,7 @@ func New(v wire.Version, opts Options) *Machine {
 	return &Machine{
 		version:          v,
 		opts:             opts,
-		ready:            readySet{ids: make(map[uint64]*wire.Result)},
-		handles:          []wire.NotificationID{wire.SignalID(wire.SignalCancel)},
+		handles:          []idKey{cancelKey},
 		nextCompletionID: 1,
 		nextSignalID:     17,
 		commandIndex:     -1,
@@ -326,27 +490,51 @@ func (m *Machine) FeedFrame(f wire.Frame) error {
 }
 
 func (m *Machine) feedFrame(h wire.Header, payload []byte) error {
-	var msg wire.Message
-	var err error
-	if isNotification(h.Type) {
-		n := m.newNotification()
-		n.MessageType = h.Type
-		err = n.DecodePayload(payload)
-		msg = n
-	} else {
-		msg, err = wire.Decode(h.Type, payload)
+	if m.state == stateClosed {
+		return nil // late messages after the end of the attempt are ignored
 	}
+	switch {
+	case isNotification(h.Type):
+		// Kept compact: the id, the result's kind and a value's content,
+		// which aliases the payload.
+		id, kind, value, err := wire.ScanNotification(h.Type, payload)
+		if err != nil {
+			return m.malformed(h.Type, err)
+		}
+		res := result{kind: kind, value: value}
+		if kind != wire.ResultVoid && kind != wire.ResultValue {
+			n := wire.Notification{MessageType: h.Type}
+			if err := n.DecodePayload(payload); err != nil {
+				return m.malformed(h.Type, err)
+			}
+			res = result{kind: kind, full: new(wire.Result)}
+			*res.full = n.Result
+		}
+		return m.feedNotification(h.Type, id, res)
+	case h.Type == wire.TypeRunCommand:
+		// Kept undecoded: see journaled.
+		c, name, err := wire.ScanRunCommand(payload)
+		if err != nil {
+			return m.malformed(h.Type, err)
+		}
+		return m.feedCommand(h.Type, journaled{name: name, c: c})
+	}
+	msg, err := wire.Decode(h.Type, payload)
 	if err != nil {
 		var unknown *wire.UnknownTypeError
 		if errors.As(err, &unknown) {
 			return m.feedError(protocolViolation("unexpected message type %s from the runtime", h.Type))
 		}
-		return m.feedError(protocolViolation("malformed %s from the runtime: %v", h.Type, err))
+		return m.malformed(h.Type, err)
 	}
 	if h.Type == wire.TypeProposeRunCompletionAck && m.version < wire.V7 {
 		return m.feedError(protocolViolation("ProposeRunCompletionAckMessage is not part of protocol %s", m.version))
 	}
 	return m.Feed(msg)
+}
+
+func (m *Machine) malformed(t wire.Type, err error) error {
+	return m.feedError(protocolViolation("malformed %s from the runtime: %v", t, err))
 }
 
 // isNotification reports whether t is a notification type of V5–V7 (a
@@ -362,18 +550,6 @@ func isNotification(t wire.Type) bool {
 		return true
 	}
 	return false
-}
-
-// newNotification returns a notification to decode into, taken from a
-// slab so that notifications do not cost one allocation each.
-func (m *Machine) newNotification() *wire.Notification {
-	if len(m.notifSlab) == 0 {
-		m.notifSlabSize = min(max(2*m.notifSlabSize, 4), 64)
-		m.notifSlab = make([]wire.Notification, m.notifSlabSize)
-	}
-	n := &m.notifSlab[0]
-	m.notifSlab = m.notifSlab[1:]
-	return n
 }
 
 func (m *Machine) feedError(e *Error) error {
@@ -396,17 +572,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 		}
 		return m.onStart(msg)
 	case *wire.Notification:
-		if m.state == stateWaitingStart {
-			return m.fail(protocolViolation("received %s before the StartMessage", msg.MessageType))
-		}
-		if msg.ID.Kind == wire.IDNone || msg.Result.Kind == wire.ResultNone {
-			return m.fail(protocolViolation("%s without id or result", msg.MessageType))
-		}
-		m.queue = append(m.queue, msg)
-		if msg.ID.Kind == wire.IDCompletion {
-			m.markReceived(msg.ID.Index)
-		}
-		return m.countJournalEntry()
+		return m.feedNotification(msg.MessageType, msg.ID, compact(&msg.Result))
 	case *wire.ProposeRunCompletionAckMessage:
 		if m.state != stateProcessing {
 			return m.fail(protocolViolation("received ProposeRunCompletionAckMessage while %s", m.state))
@@ -416,11 +582,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 			return m.fail(protocolViolation("ProposeRunCompletionAckMessage for completion %d, which has no pending proposal", msg.CompletionID))
 		}
 		delete(m.proposedRuns, msg.CompletionID)
-		m.queue = append(m.queue, &wire.Notification{
-			MessageType: wire.TypeRunCompletion,
-			ID:          wire.CompletionID(msg.CompletionID),
-			Result:      res,
-		})
+		m.queue = append(m.queue, queued{key: completionKey(msg.CompletionID), res: compact(&res)})
 		m.markReceived(msg.CompletionID)
 		return nil
 	case *wire.CommandAckMessage:
@@ -428,13 +590,60 @@ func (m *Machine) Feed(msg wire.Message) error {
 	}
 	t := msg.Type()
 	if t.IsCommand() {
-		if m.state != stateWaitingEntries {
-			return m.fail(protocolViolation("received %s after the replayed journal; commands are only expected while replaying entries", t))
-		}
-		m.journal = append(m.journal, msg)
-		return m.countJournalEntry()
+		return m.feedCommand(t, journaled{msg: msg})
 	}
 	return m.fail(protocolViolation("unexpected %s from the runtime", t))
+}
+
+// feedNotification queues a notification of type t.
+func (m *Machine) feedNotification(t wire.Type, id wire.NotificationID, res result) error {
+	if m.state == stateWaitingStart {
+		return m.fail(protocolViolation("received %s before the StartMessage", t))
+	}
+	if id.Kind == wire.IDNone || res.kind == wire.ResultNone {
+		return m.fail(protocolViolation("%s without id or result", t))
+	}
+	m.queue = append(m.queue, queued{key: m.key(id), res: res})
+	if id.Kind == wire.IDCompletion {
+		m.markReceived(id.Index)
+	}
+	return m.countJournalEntry()
+}
+
+// feedCommand appends a replayed command of type t to the journal.
+func (m *Machine) feedCommand(t wire.Type, j journaled) error {
+	if m.state != stateWaitingEntries {
+		return m.fail(protocolViolation("received %s after the replayed journal; commands are only expected while replaying entries", t))
+	}
+	m.journal = append(m.journal, j)
+	return m.countJournalEntry()
+}
+
+// journaled is a replayed command. A run command, the most frequent one, is
+// kept undecoded, as its completion id and its name aliasing the input, and
+// decoded only when the handler's command does not match it.
+type journaled struct {
+	msg  wire.Message // the command; nil for an undecoded run command
+	name []byte
+	c    uint32
+}
+
+// isRun reports whether the command is a run command with completion id c
+// and the given name.
+func (j *journaled) isRun(c uint32, name string) bool {
+	if j.msg == nil {
+		return j.c == c && string(j.name) == name
+	}
+	r, ok := j.msg.(*wire.RunCommand)
+	return ok && r.ResultCompletionID == c && r.Name == name
+}
+
+// command returns the decoded command.
+func (j journaled) command() wire.Message {
+	if j.msg == nil {
+		return &wire.RunCommand{ResultCompletionID: j.c, Name: string(j.name)}
+	}
+	return j.msg
 }
 
 func (m *Machine) countJournalEntry() error {
@@ -467,9 +676,10 @@ func (m *Machine) onStart(s *wire.StartMessage) error {
 	// and notifications share known_entries, so each gets about half. The
 	// runtime controls known_entries, so the hint is bounded.
 	hint := int(min(s.KnownEntries/2+1, maxSizeHint))
-	m.journal = make([]wire.Message, 0, hint)
-	m.queue = make([]*wire.Notification, 0, hint)
+	m.journal = make([]journaled, 0, hint)
+	m.queue = make([]queued, 0, hint)
 	m.handles = slices.Grow(m.handles, hint)
+	m.ready.dense = make([]uint32, hint+1)
 	m.partialState = s.PartialState
 	m.eager = make(map[string]stateValue, len(s.StateMap))
 	for _, e := range s.StateMap {
@@ -529,7 +739,7 @@ func (m *Machine) Input() (Input, error) {
 		return Input{}, m.fail(&Error{Code: CodeInternal, Message: "the input was already taken"})
 	}
 	m.commandIndex++
-	head := m.popJournal()
+	head := m.popJournal().command()
 	in, ok := head.(*wire.InputCommand)
 	if !ok {
 		return Input{}, m.fail(m.mismatch(head, &wire.InputCommand{}, nil))
@@ -561,18 +771,18 @@ func (m *Machine) checkOpen() error {
 
 // peekJournal returns the next journaled command while replaying, nil
 // otherwise.
-func (m *Machine) peekJournal() wire.Message {
+func (m *Machine) peekJournal() *journaled {
 	if m.state != stateReplaying {
 		return nil
 	}
-	return m.journal[m.journalHead]
+	return &m.journal[m.journalHead]
 }
 
 // popJournal removes the head of the replayed journal and switches to
 // processing when it was the last command.
-func (m *Machine) popJournal() wire.Message {
+func (m *Machine) popJournal() journaled {
 	head := m.journal[m.journalHead]
-	m.journal[m.journalHead] = nil
+	m.journal[m.journalHead] = journaled{}
 	m.journalHead++
 	if m.journalHead == len(m.journal) {
 		m.journal, m.journalHead = nil, 0
@@ -583,7 +793,12 @@ func (m *Machine) popJournal() wire.Message {
 }
 
 func (m *Machine) newHandle(id wire.NotificationID) Handle {
-	m.handles = append(m.handles, id)
+	m.handles = append(m.handles, m.key(id))
+	return Handle(len(m.handles) - 1)
+}
+
+func (m *Machine) newCompletionHandle(c uint32) Handle {
+	m.handles = append(m.handles, completionKey(c))
 	return Handle(len(m.handles) - 1)
 }
 
@@ -594,7 +809,7 @@ func (m *Machine) nextCompletion() uint32 {
 }
 
 // NotificationID returns the notification a handle waits for.
-func (m *Machine) NotificationID(h Handle) wire.NotificationID { return m.handles[h] }
+func (m *Machine) NotificationID(h Handle) wire.NotificationID { return m.id(m.handles[h]) }
 
 // CancelRequested reports whether the cancel signal arrived (applied or
 // still queued). Transports use it to cancel the context of a run closure
@@ -603,5 +818,5 @@ func (m *Machine) CancelRequested() bool {
 	if m.opts.DisableImplicitCancellation {
 		return false
 	}
-	return m.knownNotification(wire.SignalID(wire.SignalCancel))
+	return m.knownNotification(cancelKey)
 }
