@@ -288,7 +288,7 @@ func (m *Machine) Await(f Future) (AwaitResult, error) {
 			return res, err
 		}
 		r, _ := m.readyResult(m.handles[t.handle])
-		t.invocationID = r.get().InvocationID
+		t.invocationID = m.get(r).InvocationID
 	}
 	tracked := m.tracked
 	m.tracked = nil
@@ -514,7 +514,7 @@ func (m *Machine) Peek(h Handle) (wire.Result, bool) {
 	if !ok {
 		return wire.Result{}, false
 	}
-	return r.get(), true
+	return m.get(r), true
 }
 
 // Take returns the result of a handle and forgets it. A handle can be taken
@@ -525,7 +525,7 @@ func (m *Machine) Take(h Handle) (wire.Result, bool) {
 	if !ok {
 		return wire.Result{}, false
 	}
-	r := p.get()
+	r := m.get(p)
 	m.deleteReady(k)
 	if h != CancelHandle {
 		m.markTaken(h)

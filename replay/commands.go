@@ -21,7 +21,7 @@ func (m *Machine) issue(cmd wire.Message) (wire.Message, error) {
 		m.write(cmd)
 		return nil, nil
 	}
-	head := m.popJournal().command()
+	head := m.popCommand()
 	if head.Type() != cmd.Type() {
 		return nil, m.fail(m.mismatch(head, cmd, nil))
 	}
@@ -86,13 +86,13 @@ func (m *Machine) GetState(key string) (Handle, error) {
 				cmd.Result = wire.ValueResult(v.value)
 			}
 			m.write(cmd)
-			m.setReadyResult(completionKey(c), compact(&cmd.Result))
+			m.setReadyResult(completionKey(c), m.compact(&cmd.Result))
 			return h, nil
 		}
 		m.write(&wire.GetLazyStateCommand{Key: []byte(key), ResultCompletionID: c})
 		return h, nil
 	}
-	head := m.popJournal().command()
+	head := m.popCommand()
 	switch j := head.(type) {
 	case *wire.GetEagerStateCommand:
 		var d differ
@@ -104,7 +104,7 @@ func (m *Machine) GetState(key string) (Handle, error) {
 		if j.Result.Kind != wire.ResultVoid && j.Result.Kind != wire.ResultValue {
 			return 0, m.fail(protocolViolation("journaled GetEagerStateCommand at index %d has no result", m.commandIndex))
 		}
-		m.setReadyResult(completionKey(c), compact(&j.Result))
+		m.setReadyResult(completionKey(c), m.compact(&j.Result))
 	case *wire.GetLazyStateCommand:
 		var d differ
 		d.bytes("key", j.Key, []byte(key))
@@ -139,19 +139,19 @@ func (m *Machine) GetStateKeys() (Handle, error) {
 			}
 			slices.SortFunc(keys, bytes.Compare)
 			m.write(&wire.GetEagerStateKeysCommand{Keys: keys})
-			m.setReadyResult(completionKey(c), result{kind: wire.ResultStateKeys, full: &wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys}})
+			m.setReadyResult(completionKey(c), m.whole(&wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys}))
 			return h, nil
 		}
 		m.write(&wire.GetLazyStateKeysCommand{ResultCompletionID: c})
 		return h, nil
 	}
-	head := m.popJournal().command()
+	head := m.popCommand()
 	switch j := head.(type) {
 	case *wire.GetEagerStateKeysCommand:
 		if j.Name != "" {
 			return 0, m.fail(m.mismatch(head, &wire.GetEagerStateKeysCommand{}, []string{"name differs"}))
 		}
-		m.setReadyResult(completionKey(c), result{kind: wire.ResultStateKeys, full: &wire.Result{Kind: wire.ResultStateKeys, StateKeys: j.Keys}})
+		m.setReadyResult(completionKey(c), m.whole(&wire.Result{Kind: wire.ResultStateKeys, StateKeys: j.Keys}))
 	case *wire.GetLazyStateKeysCommand:
 		var d differ
 		d.u32("completion id", j.ResultCompletionID, c)
@@ -265,7 +265,7 @@ func (m *Machine) Run(name string) (h Handle, needsExecution bool, err error) {
 		return 0, false, err
 	}
 	c := m.nextCompletion()
-	if j := m.peekJournal(); j != nil && j.isRun(c, name) {
+	if j := m.peekJournal(); j != nil && m.isRun(j, c, name) {
 		// Replaying a matching run: skip building the command, which
 		// issue would allocate (and decode the journaled one).
 		m.commandIndex++
@@ -550,7 +550,7 @@ func (m *Machine) End() error {
 	}
 	if m.state == stateReplaying {
 		m.commandIndex++
-		return m.fail(m.mismatch(m.journal[m.journalHead].command(), nil, nil))
+		return m.fail(m.mismatch(m.command(m.journal[m.journalHead]), nil, nil))
 	}
 	m.write(&wire.EndMessage{})
 	m.state = stateClosed

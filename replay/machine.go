@@ -1,10 +1,12 @@
 package replay
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/qcodr/restate-sdk-go/wire"
@@ -141,34 +143,89 @@ func (m *Machine) id(k idKey) wire.NotificationID {
 	return wire.NotificationID{}
 }
 
+// span is a range of Machine.kept.
+type span struct{ off, len uint32 }
+
+// keep copies b to the end of m.kept and returns where it is. It fails
+// when m.kept would outgrow the offsets of a span.
+func (m *Machine) keep(b []byte) (span, bool) {
+	off := len(m.kept)
+	if uint64(off)+uint64(len(b)) > math.MaxUint32 {
+		return span{}, false
+	}
+	m.kept = append(m.kept, b...)
+	return span{uint32(off), uint32(len(b))}, true
+}
+
+// keepBytes copies b to the end of m.kept and returns the copy.
+func (m *Machine) keepBytes(b []byte) []byte {
+	off := len(m.kept)
+	m.kept = append(m.kept, b...)
+	return m.kept[off:len(m.kept):len(m.kept)]
+}
+
+// bytes returns the bytes of s, non-nil.
+func (m *Machine) bytes(s span) []byte {
+	if s.len == 0 {
+		return noBytes
+	}
+	end := s.off + s.len
+	return m.kept[s.off:end:end]
+}
+
+// noBytes is the content of an empty value: non-nil, as decoded.
+var noBytes = []byte{}
+
 // result is the result of a notification (or of a command that completes
 // at once), compact for the kinds most results have: a void result, or a
-// value result whose content aliases the input. Other results are kept
-// whole.
+// value result whose content is in Machine.kept. Other results are kept
+// whole in Machine.full. A result holds no pointer, so the queue holding
+// them costs the garbage collector nothing to scan.
 type result struct {
 	kind  wire.ResultKind
-	value []byte       // the content of a compact value result
-	full  *wire.Result // the result, when it is not compact
+	full  uint32 // index+1 of the result in Machine.full; 0 for a compact one
+	value span   // the content of a compact value result
 }
 
-// compact returns the result holding r: compact when r is a void or value
-// result with nothing else set, otherwise pointing at r, which the engine
-// then keeps.
-func compact(r *wire.Result) result {
-	if (r.Kind == wire.ResultVoid || r.Kind == wire.ResultValue) && (r.Kind == wire.ResultValue || r.Value == nil) &&
-		r.Failure.Code == 0 && r.Failure.Message == "" && r.Failure.Metadata == nil &&
-		r.InvocationID == "" && r.StateKeys == nil {
-		return result{kind: r.Kind, value: r.Value}
-	}
-	return result{kind: r.Kind, full: r}
+// whole returns the result keeping r, which the engine keeps.
+func (m *Machine) whole(r *wire.Result) result {
+	m.full = append(m.full, r)
+	return result{kind: r.Kind, full: uint32(len(m.full))}
 }
 
-// get returns the wire form of the result.
-func (r *result) get() wire.Result {
-	if r.full != nil {
-		return *r.full
+// compactValue returns the value result holding a copy of v.
+func (m *Machine) compactValue(v []byte) result {
+	s, ok := m.keep(v)
+	if !ok {
+		return m.whole(&wire.Result{Kind: wire.ResultValue, Value: bytes.Clone(v)})
 	}
-	return wire.Result{Kind: r.kind, Value: r.value}
+	return result{kind: wire.ResultValue, value: s}
+}
+
+// compact returns the result holding r: compact, with a copy of the value,
+// when r is a void result or a value result (with a non-nil value) with
+// nothing else set; otherwise r kept whole.
+func (m *Machine) compact(r *wire.Result) result {
+	plain := r.Failure.Code == 0 && r.Failure.Message == "" && r.Failure.Metadata == nil &&
+		r.InvocationID == "" && r.StateKeys == nil
+	switch {
+	case plain && r.Kind == wire.ResultVoid && r.Value == nil:
+		return result{kind: wire.ResultVoid}
+	case plain && r.Kind == wire.ResultValue && r.Value != nil:
+		return m.compactValue(r.Value)
+	}
+	return m.whole(r)
+}
+
+// get returns the wire form of r.
+func (m *Machine) get(r *result) wire.Result {
+	switch {
+	case r.full != 0:
+		return *m.full[r.full-1]
+	case r.kind == wire.ResultValue:
+		return wire.Result{Kind: wire.ResultValue, Value: m.bytes(r.value)}
+	}
+	return wire.Result{Kind: r.kind}
 }
 
 // queued is a notification not applied yet.
@@ -280,8 +337,8 @@ func (m *Machine) release(old uint32) {
 	}
 	if (old-1)&refExtra != 0 {
 		if m.extraRefs--; m.extraRefs == 0 {
-			clear(m.extra)
 			m.extra = m.extra[:0]
+			m.resetKept()
 		}
 		return
 	}
@@ -293,8 +350,27 @@ func (m *Machine) release(old uint32) {
 // and none of their results is ready any more.
 func (m *Machine) resetQueue() {
 	if m.queueRefs == 0 && m.queueHead == len(m.queue) && len(m.queue) > 0 {
-		clear(m.queue)
 		m.queue, m.queueHead = m.queue[:0], 0
+		m.resetKept()
+	}
+}
+
+// keptReuseMax is the capacity of Machine.kept up to which it is appended
+// to after nothing refers to it any more, rather than replaced.
+const keptReuseMax = 64 << 10
+
+// resetKept drops what only results and the journal referred to, once no
+// result and no undecoded command is left. Bytes in m.kept are never
+// overwritten, as results given to the handler and decoded messages alias
+// them: a large m.kept is replaced, a small one grows on.
+func (m *Machine) resetKept() {
+	if len(m.queue) > 0 || m.extraRefs > 0 || m.journalHead < len(m.journal) {
+		return
+	}
+	clear(m.full)
+	m.full = m.full[:0]
+	if cap(m.kept) > keptReuseMax {
+		m.kept = nil
 	}
 }
 
@@ -342,8 +418,11 @@ type Machine struct {
 	eager        map[string]stateValue
 	partialState bool
 
-	in  []byte // request bytes not decoded yet (see FeedBytes)
-	out []byte
+	in   []byte         // a frame split across FeedBytes chunks, buffered
+	kept []byte         // the bytes kept from the input, see span
+	full []*wire.Result // results kept whole, see result
+	msgs []wire.Message // decoded journaled commands, see journaled
+	out  []byte
 }
 
 // New returns an engine for an attempt that negotiated version v.
@@ -454,37 +533,72 @@ func (m *Machine) FeedBytes(p []byte) error {
 	if m.state == stateClosed {
 		return nil // nothing more is read after the attempt ended
 	}
-	// Frames are decoded in place, so the decoded messages alias m.in
-	// instead of each frame being copied out first. That is safe because
-	// bytes are only ever appended after the end of m.in: the frames
-	// already decoded, before its start, are never overwritten.
+	// Frames are decoded where they are, in p or, for a frame split
+	// across chunks, in m.in; the engine copies what it keeps to m.kept.
+	for len(m.in) > 0 && len(p) > 0 {
+		need := wire.HeaderSize
+		if len(m.in) >= wire.HeaderSize {
+			h, _ := wire.DecodeHeader(m.in)
+			need += int(h.Length)
+		}
+		take := min(need-len(m.in), len(p))
+		m.in = append(m.in, p[:take]...)
+		p = p[take:]
+		h, size, err := m.nextFrame(m.in)
+		if err != nil {
+			return err
+		}
+		if size > 0 {
+			err := m.feedFrame(h, m.in[wire.HeaderSize:size:size])
+			m.in = m.in[:0]
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		h, size, err := m.nextFrame(p)
+		if err != nil {
+			return err
+		}
+		if size == 0 {
+			break
+		}
+		if err := m.feedFrame(h, p[wire.HeaderSize:size:size]); err != nil {
+			return err
+		}
+		p = p[size:]
+	}
 	m.in = append(m.in, p...)
+	return nil
+}
+
+// nextFrame returns the header and the size of the frame at the start of
+// b, or a size of 0 when b does not hold all of it yet.
+func (m *Machine) nextFrame(b []byte) (wire.Header, int, error) {
+	if len(b) < wire.HeaderSize {
+		return wire.Header{}, 0, nil
+	}
 	limit := m.opts.MaxFrameLength
 	if limit == 0 {
 		limit = wire.DefaultMaxFrameLength
 	}
-	for len(m.in) >= wire.HeaderSize {
-		h, _ := wire.DecodeHeader(m.in)
-		if h.Length > limit {
-			m.in = nil
-			return m.feedError(protocolViolation("malformed frame from the runtime: %s frame of %d bytes exceeds the limit of %d bytes",
-				h.Type, h.Length, limit))
-		}
-		size := wire.HeaderSize + int(h.Length)
-		if len(m.in) < size {
-			break
-		}
-		payload := m.in[wire.HeaderSize:size:size]
-		m.in = m.in[size:]
-		if err := m.feedFrame(h, payload); err != nil {
-			return err
-		}
+	h, _ := wire.DecodeHeader(b)
+	if h.Length > limit {
+		m.in = nil
+		return h, 0, m.feedError(protocolViolation("malformed frame from the runtime: %s frame of %d bytes exceeds the limit of %d bytes",
+			h.Type, h.Length, limit))
 	}
-	return nil
+	size := wire.HeaderSize + int(h.Length)
+	if len(b) < size {
+		return h, 0, nil
+	}
+	return h, size, nil
 }
 
 // FeedFrame decodes one frame and feeds it. The decoded message may alias
-// f.Payload, which the caller must not modify afterwards.
+// f.Payload, which the caller must not modify afterwards. (Today the
+// engine copies what it keeps.)
 func (m *Machine) FeedFrame(f wire.Frame) error {
 	return m.feedFrame(f.Header, f.Payload)
 }
@@ -493,22 +607,27 @@ func (m *Machine) feedFrame(h wire.Header, payload []byte) error {
 	if m.state == stateClosed {
 		return nil // late messages after the end of the attempt are ignored
 	}
+	// payload is the caller's: whatever the engine keeps is copied to
+	// m.kept, decoded messages included.
 	switch {
 	case isNotification(h.Type):
-		// Kept compact: the id, the result's kind and a value's content,
-		// which aliases the payload.
+		// Kept compact: the id, the result's kind and a value's content.
 		id, kind, value, err := wire.ScanNotification(h.Type, payload)
 		if err != nil {
 			return m.malformed(h.Type, err)
 		}
-		res := result{kind: kind, value: value}
-		if kind != wire.ResultVoid && kind != wire.ResultValue {
+		var res result
+		switch kind {
+		case wire.ResultVoid:
+			res = result{kind: kind}
+		case wire.ResultValue:
+			res = m.compactValue(value)
+		default:
 			n := wire.Notification{MessageType: h.Type}
-			if err := n.DecodePayload(payload); err != nil {
+			if err := n.DecodePayload(m.keepBytes(payload)); err != nil {
 				return m.malformed(h.Type, err)
 			}
-			res = result{kind: kind, full: new(wire.Result)}
-			*res.full = n.Result
+			res = m.whole(&n.Result)
 		}
 		return m.feedNotification(h.Type, id, res)
 	case h.Type == wire.TypeRunCommand:
@@ -517,9 +636,11 @@ func (m *Machine) feedFrame(h wire.Header, payload []byte) error {
 		if err != nil {
 			return m.malformed(h.Type, err)
 		}
-		return m.feedCommand(h.Type, journaled{name: name, c: c})
+		if s, ok := m.keep(name); ok {
+			return m.feedCommand(h.Type, journaled{name: s, c: c})
+		}
 	}
-	msg, err := wire.Decode(h.Type, payload)
+	msg, err := wire.Decode(h.Type, m.keepBytes(payload))
 	if err != nil {
 		var unknown *wire.UnknownTypeError
 		if errors.As(err, &unknown) {
@@ -572,7 +693,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 		}
 		return m.onStart(msg)
 	case *wire.Notification:
-		return m.feedNotification(msg.MessageType, msg.ID, compact(&msg.Result))
+		return m.feedNotification(msg.MessageType, msg.ID, m.compact(&msg.Result))
 	case *wire.ProposeRunCompletionAckMessage:
 		if m.state != stateProcessing {
 			return m.fail(protocolViolation("received ProposeRunCompletionAckMessage while %s", m.state))
@@ -582,7 +703,7 @@ func (m *Machine) Feed(msg wire.Message) error {
 			return m.fail(protocolViolation("ProposeRunCompletionAckMessage for completion %d, which has no pending proposal", msg.CompletionID))
 		}
 		delete(m.proposedRuns, msg.CompletionID)
-		m.queue = append(m.queue, queued{key: completionKey(msg.CompletionID), res: compact(&res)})
+		m.queue = append(m.queue, queued{key: completionKey(msg.CompletionID), res: m.compact(&res)})
 		m.markReceived(msg.CompletionID)
 		return nil
 	case *wire.CommandAckMessage:
@@ -590,7 +711,8 @@ func (m *Machine) Feed(msg wire.Message) error {
 	}
 	t := msg.Type()
 	if t.IsCommand() {
-		return m.feedCommand(t, journaled{msg: msg})
+		m.msgs = append(m.msgs, msg)
+		return m.feedCommand(t, journaled{msg: uint32(len(m.msgs))})
 	}
 	return m.fail(protocolViolation("unexpected %s from the runtime", t))
 }
@@ -620,30 +742,31 @@ func (m *Machine) feedCommand(t wire.Type, j journaled) error {
 }
 
 // journaled is a replayed command. A run command, the most frequent one, is
-// kept undecoded, as its completion id and its name aliasing the input, and
-// decoded only when the handler's command does not match it.
+// kept undecoded, as its completion id and its name in Machine.kept, and
+// decoded only when the handler's command does not match it; other
+// commands are decoded, in Machine.msgs.
 type journaled struct {
-	msg  wire.Message // the command; nil for an undecoded run command
-	name []byte
+	msg  uint32 // index+1 of the command in Machine.msgs; 0 for an undecoded run command
 	c    uint32
+	name span
 }
 
-// isRun reports whether the command is a run command with completion id c
-// and the given name.
-func (j *journaled) isRun(c uint32, name string) bool {
-	if j.msg == nil {
-		return j.c == c && string(j.name) == name
+// isRun reports whether j is a run command with completion id c and the
+// given name.
+func (m *Machine) isRun(j *journaled, c uint32, name string) bool {
+	if j.msg == 0 {
+		return j.c == c && string(m.bytes(j.name)) == name
 	}
-	r, ok := j.msg.(*wire.RunCommand)
+	r, ok := m.msgs[j.msg-1].(*wire.RunCommand)
 	return ok && r.ResultCompletionID == c && r.Name == name
 }
 
-// command returns the decoded command.
-func (j journaled) command() wire.Message {
-	if j.msg == nil {
-		return &wire.RunCommand{ResultCompletionID: j.c, Name: string(j.name)}
+// command returns the decoded command j.
+func (m *Machine) command(j journaled) wire.Message {
+	if j.msg == 0 {
+		return &wire.RunCommand{ResultCompletionID: j.c, Name: string(m.bytes(j.name))}
 	}
-	return j.msg
+	return m.msgs[j.msg-1]
 }
 
 func (m *Machine) countJournalEntry() error {
@@ -739,7 +862,7 @@ func (m *Machine) Input() (Input, error) {
 		return Input{}, m.fail(&Error{Code: CodeInternal, Message: "the input was already taken"})
 	}
 	m.commandIndex++
-	head := m.popJournal().command()
+	head := m.popCommand()
 	in, ok := head.(*wire.InputCommand)
 	if !ok {
 		return Input{}, m.fail(m.mismatch(head, &wire.InputCommand{}, nil))
@@ -780,15 +903,23 @@ func (m *Machine) peekJournal() *journaled {
 
 // popJournal removes the head of the replayed journal and switches to
 // processing when it was the last command.
-func (m *Machine) popJournal() journaled {
-	head := m.journal[m.journalHead]
-	m.journal[m.journalHead] = journaled{}
+func (m *Machine) popJournal() {
+	if head := m.journal[m.journalHead]; head.msg != 0 {
+		m.msgs[head.msg-1] = nil
+	}
 	m.journalHead++
 	if m.journalHead == len(m.journal) {
-		m.journal, m.journalHead = nil, 0
+		m.journal, m.journalHead, m.msgs = nil, 0, nil
 		m.state = stateProcessing
 		m.processingFirstEntry = true
 	}
+}
+
+// popCommand removes the head of the replayed journal and returns it
+// decoded.
+func (m *Machine) popCommand() wire.Message {
+	head := m.command(m.journal[m.journalHead])
+	m.popJournal()
 	return head
 }
 

@@ -81,7 +81,7 @@ func TestResolveFlatMatchesTree(t *testing.T) {
 			}
 			for _, n := range pre {
 				cp := *n
-				m.setReadyResult(m.key(cp.ID), compact(&cp.Result))
+				m.setReadyResult(m.key(cp.ID), m.whole(&cp.Result))
 			}
 			for _, n := range queue {
 				cp := *n
