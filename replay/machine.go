@@ -153,13 +153,27 @@ func (m *Machine) keep(b []byte) (span, bool) {
 	if uint64(off)+uint64(len(b)) > math.MaxUint32 {
 		return span{}, false
 	}
+	m.growKept(len(b))
 	m.kept = append(m.kept, b...)
 	return span{uint32(off), uint32(len(b))}, true
+}
+
+// growKept makes room for n more bytes in m.kept, doubling its capacity:
+// append grows large slices by only a quarter, which would allocate many
+// times the bytes kept.
+func (m *Machine) growKept(n int) {
+	if n <= cap(m.kept)-len(m.kept) {
+		return
+	}
+	grown := make([]byte, len(m.kept), max(2*cap(m.kept), len(m.kept)+n, m.keptHint, 256))
+	copy(grown, m.kept)
+	m.kept = grown
 }
 
 // keepBytes copies b to the end of m.kept and returns the copy.
 func (m *Machine) keepBytes(b []byte) []byte {
 	off := len(m.kept)
+	m.growKept(len(b))
 	m.kept = append(m.kept, b...)
 	return m.kept[off:len(m.kept):len(m.kept)]
 }
@@ -418,11 +432,14 @@ type Machine struct {
 	eager        map[string]stateValue
 	partialState bool
 
-	in   []byte         // a frame split across FeedBytes chunks, buffered
-	kept []byte         // the bytes kept from the input, see span
-	full []*wire.Result // results kept whole, see result
-	msgs []wire.Message // decoded journaled commands, see journaled
-	out  []byte
+	in   []byte // a frame split across FeedBytes chunks, buffered
+	kept []byte // the bytes kept from the input, see span
+	// keptHint is the capacity m.kept starts with: a quarter of the first
+	// chunk of input.
+	keptHint int
+	full     []*wire.Result // results kept whole, see result
+	msgs     []wire.Message // decoded journaled commands, see journaled
+	out      []byte
 }
 
 // New returns an engine for an attempt that negotiated version v.
@@ -535,6 +552,9 @@ func (m *Machine) FeedBytes(p []byte) error {
 	}
 	// Frames are decoded where they are, in p or, for a frame split
 	// across chunks, in m.in; the engine copies what it keeps to m.kept.
+	if m.keptHint == 0 {
+		m.keptHint = min(len(p)/4, 1<<20)
+	}
 	for len(m.in) > 0 && len(p) > 0 {
 		need := wire.HeaderSize
 		if len(m.in) >= wire.HeaderSize {
