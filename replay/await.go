@@ -77,14 +77,14 @@ type AwaitResult struct {
 	Run    Handle // with StatusExecuteRun
 }
 
-func (m *Machine) leafState(h Handle) FutureState { return m.idState(m.handles[h]) }
+func (m *Machine) leafState(h Handle) FutureState { return m.keyState(m.handles[h]) }
 
-func (m *Machine) idState(id wire.NotificationID) FutureState {
-	r, ok := m.ready.get(id)
+func (m *Machine) keyState(k idKey) FutureState {
+	r, ok := m.readyResult(k)
 	switch {
 	case !ok:
 		return Pending
-	case r.Kind == wire.ResultFailure:
+	case r.kind == wire.ResultFailure:
 		return Failed
 	}
 	return Succeeded
@@ -190,19 +190,18 @@ func (m *Machine) resolveTree(f *Future, withCancel bool) bool {
 }
 
 // applyNext moves the head of the queue into the ready set.
-func (m *Machine) applyNext() (*wire.Notification, bool) {
+func (m *Machine) applyNext() (*queued, bool) {
 	if m.queueHead == len(m.queue) {
-		m.queue, m.queueHead = m.queue[:0], 0
+		m.resetQueue()
 		return nil, false
 	}
 	if seededBug && m.queueHead+1 < len(m.queue) {
 		m.queue[m.queueHead], m.queue[m.queueHead+1] = m.queue[m.queueHead+1], m.queue[m.queueHead]
 	}
-	n := m.queue[m.queueHead]
-	m.queue[m.queueHead] = nil
+	i := m.queueHead
 	m.queueHead++
-	m.ready.set(n.ID, &n.Result)
-	return n, true
+	m.setReady(m.queue[i].key, uint32(i))
+	return &m.queue[i], true
 }
 
 // flatResolveMin is the number of handles from which resolve evaluates a
@@ -216,20 +215,11 @@ const flatResolveMin = 8
 // State does.
 func (m *Machine) resolveFlat(f *Future, withCancel bool) bool {
 	var counts [3]int // leaves by FutureState
-	// Occurrences of each notification among the leaves, keyed like the
-	// ready set.
-	occurrences := make(map[uint64]int, len(f.Handles))
-	var named map[string]int
+	// Occurrences of each notification among the leaves.
+	occurrences := make(map[idKey]int, len(f.Handles))
 	for _, h := range f.Handles {
 		counts[m.leafState(h)]++
-		if id := m.handles[h]; id.Kind == wire.IDSignalName {
-			if named == nil {
-				named = make(map[string]int)
-			}
-			named[id.Name]++
-		} else {
-			occurrences[packID(id)]++
-		}
+		occurrences[m.handles[h]]++
 	}
 	resolved := func() bool {
 		switch f.Combinator {
@@ -250,21 +240,16 @@ func (m *Machine) resolveFlat(f *Future, withCancel bool) bool {
 			m.applyNext() // resets the queue
 			return false
 		}
-		id := m.queue[m.queueHead].ID
-		var k int
-		if id.Kind == wire.IDSignalName {
-			k = named[id.Name]
-		} else {
-			k = occurrences[packID(id)]
-		}
+		key := m.queue[m.queueHead].key
+		k := occurrences[key]
 		if k == 0 {
 			m.applyNext()
 			continue
 		}
-		before := m.idState(id)
+		before := m.keyState(key)
 		n, _ := m.applyNext()
 		after := Succeeded
-		if n.Result.Kind == wire.ResultFailure {
+		if n.res.kind == wire.ResultFailure {
 			after = Failed
 		}
 		counts[before] -= k
@@ -302,8 +287,8 @@ func (m *Machine) Await(f Future) (AwaitResult, error) {
 		if err != nil || res.Status != StatusReady {
 			return res, err
 		}
-		r, _ := m.ready.get(m.handles[t.handle])
-		t.invocationID = r.InvocationID
+		r, _ := m.readyResult(m.handles[t.handle])
+		t.invocationID = m.get(r).InvocationID
 	}
 	tracked := m.tracked
 	m.tracked = nil
@@ -312,7 +297,7 @@ func (m *Machine) Await(f Future) (AwaitResult, error) {
 			return AwaitResult{}, err
 		}
 	}
-	m.ready.delete(m.handles[CancelHandle])
+	m.deleteReady(m.handles[CancelHandle])
 	return AwaitResult{Status: StatusCancelled}, nil
 }
 
@@ -446,7 +431,7 @@ func (m *Machine) toWire(f *Future) wire.Future {
 		if !keep(m.leafState(h)) {
 			continue
 		}
-		id := m.handles[h]
+		id := m.id(m.handles[h])
 		switch id.Kind {
 		case wire.IDCompletion:
 			out.WaitingCompletions = append(out.WaitingCompletions, id.Index)
@@ -498,7 +483,7 @@ func (m *Machine) unreplayableAwait(f *Future) *Error {
 		if m.leafState(h) != Pending {
 			return false
 		}
-		id := m.handles[h]
+		id := m.id(m.handles[h])
 		desc := id.String()
 		if id.Kind == wire.IDSignal && id.Index >= 17 {
 			desc = "awakeable " + AwakeableID(m.start.ID, id.Index)
@@ -525,23 +510,23 @@ func (m *Machine) unreplayableAwait(f *Future) *Error {
 
 // Peek returns the result of a handle if its notification was applied.
 func (m *Machine) Peek(h Handle) (wire.Result, bool) {
-	r, ok := m.ready.get(m.handles[h])
+	r, ok := m.readyResult(m.handles[h])
 	if !ok {
 		return wire.Result{}, false
 	}
-	return *r, true
+	return m.get(r), true
 }
 
 // Take returns the result of a handle and forgets it. A handle can be taken
 // once; the caller keeps the result.
 func (m *Machine) Take(h Handle) (wire.Result, bool) {
-	id := m.handles[h]
-	p, ok := m.ready.get(id)
+	k := m.handles[h]
+	p, ok := m.readyResult(k)
 	if !ok {
 		return wire.Result{}, false
 	}
-	r := *p
-	m.ready.delete(id)
+	r := m.get(p)
+	m.deleteReady(k)
 	if h != CancelHandle {
 		m.markTaken(h)
 	}
@@ -687,7 +672,7 @@ func (m *Machine) ProposeRun(h Handle, out RunOutcome, policy RetryPolicy) error
 		}
 		result = wire.FailureResult(uint32(e.Code), e.Message)
 	}
-	c := m.handles[h].Index
+	c := uint32(m.handles[h])
 	flags := uint16(0)
 	if m.version >= wire.V7 {
 		flags = wire.FlagRequestedAck

@@ -21,7 +21,7 @@ func (m *Machine) issue(cmd wire.Message) (wire.Message, error) {
 		m.write(cmd)
 		return nil, nil
 	}
-	head := m.popJournal()
+	head := m.popCommand()
 	if head.Type() != cmd.Type() {
 		return nil, m.fail(m.mismatch(head, cmd, nil))
 	}
@@ -86,13 +86,13 @@ func (m *Machine) GetState(key string) (Handle, error) {
 				cmd.Result = wire.ValueResult(v.value)
 			}
 			m.write(cmd)
-			m.ready.set(wire.CompletionID(c), &cmd.Result)
+			m.setReadyResult(completionKey(c), m.compact(&cmd.Result))
 			return h, nil
 		}
 		m.write(&wire.GetLazyStateCommand{Key: []byte(key), ResultCompletionID: c})
 		return h, nil
 	}
-	head := m.popJournal()
+	head := m.popCommand()
 	switch j := head.(type) {
 	case *wire.GetEagerStateCommand:
 		var d differ
@@ -104,7 +104,7 @@ func (m *Machine) GetState(key string) (Handle, error) {
 		if j.Result.Kind != wire.ResultVoid && j.Result.Kind != wire.ResultValue {
 			return 0, m.fail(protocolViolation("journaled GetEagerStateCommand at index %d has no result", m.commandIndex))
 		}
-		m.ready.set(wire.CompletionID(c), &j.Result)
+		m.setReadyResult(completionKey(c), m.compact(&j.Result))
 	case *wire.GetLazyStateCommand:
 		var d differ
 		d.bytes("key", j.Key, []byte(key))
@@ -139,19 +139,19 @@ func (m *Machine) GetStateKeys() (Handle, error) {
 			}
 			slices.SortFunc(keys, bytes.Compare)
 			m.write(&wire.GetEagerStateKeysCommand{Keys: keys})
-			m.ready.set(wire.CompletionID(c), &wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys})
+			m.setReadyResult(completionKey(c), m.whole(&wire.Result{Kind: wire.ResultStateKeys, StateKeys: keys}))
 			return h, nil
 		}
 		m.write(&wire.GetLazyStateKeysCommand{ResultCompletionID: c})
 		return h, nil
 	}
-	head := m.popJournal()
+	head := m.popCommand()
 	switch j := head.(type) {
 	case *wire.GetEagerStateKeysCommand:
 		if j.Name != "" {
 			return 0, m.fail(m.mismatch(head, &wire.GetEagerStateKeysCommand{}, []string{"name differs"}))
 		}
-		m.ready.set(wire.CompletionID(c), &wire.Result{Kind: wire.ResultStateKeys, StateKeys: j.Keys})
+		m.setReadyResult(completionKey(c), m.whole(&wire.Result{Kind: wire.ResultStateKeys, StateKeys: j.Keys}))
 	case *wire.GetLazyStateKeysCommand:
 		var d differ
 		d.u32("completion id", j.ResultCompletionID, c)
@@ -265,15 +265,15 @@ func (m *Machine) Run(name string) (h Handle, needsExecution bool, err error) {
 		return 0, false, err
 	}
 	c := m.nextCompletion()
-	if j, ok := m.peekJournal().(*wire.RunCommand); ok && j.ResultCompletionID == c && j.Name == name {
+	if j := m.peekJournal(); j != nil && m.isRun(j, c, name) {
 		// Replaying a matching run: skip building the command, which
-		// issue would allocate.
+		// issue would allocate (and decode the journaled one).
 		m.commandIndex++
 		m.popJournal()
 	} else if _, err := m.issue(&wire.RunCommand{ResultCompletionID: c, Name: name}); err != nil {
 		return 0, false, err
 	}
-	h = m.newHandle(wire.CompletionID(c))
+	h = m.newCompletionHandle(c)
 	if m.completionKnown(c) {
 		return h, false, nil
 	}
@@ -291,7 +291,7 @@ func (m *Machine) completionKnown(c uint32) bool {
 		w := int(c / 64)
 		return w < len(m.received) && m.received[w]&(1<<(c%64)) != 0
 	}
-	return m.knownNotification(wire.CompletionID(c))
+	return m.knownNotification(completionKey(c))
 }
 
 // markReceived records that a notification for completion c arrived.
@@ -309,12 +309,12 @@ func (m *Machine) markReceived(c uint32) {
 // knownNotification reports whether a notification for id was applied or is
 // queued. Only Run may look into the queue: it decides whether a closure
 // executes, not which await resolves.
-func (m *Machine) knownNotification(id wire.NotificationID) bool {
-	if _, ok := m.ready.get(id); ok {
+func (m *Machine) knownNotification(k idKey) bool {
+	if _, ok := m.readyRef(k); ok {
 		return true
 	}
-	for _, n := range m.queue[m.queueHead:] {
-		if n.ID == id {
+	for i := range m.queue[m.queueHead:] {
+		if m.queue[m.queueHead+i].key == k {
 			return true
 		}
 	}
@@ -550,7 +550,7 @@ func (m *Machine) End() error {
 	}
 	if m.state == stateReplaying {
 		m.commandIndex++
-		return m.fail(m.mismatch(m.journal[m.journalHead], nil, nil))
+		return m.fail(m.mismatch(m.command(m.journal[m.journalHead]), nil, nil))
 	}
 	m.write(&wire.EndMessage{})
 	m.state = stateClosed

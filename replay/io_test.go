@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,13 +226,19 @@ func readHex(t *testing.T, name string) []byte {
 // body does: what the engine decoded must not change.
 func TestFeedBytesReusedBuffer(t *testing.T) {
 	t.Parallel()
+	for _, size := range []int{7, 64, 1 << 10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { testFeedBytesReusedBuffer(t, size) })
+	}
+}
+
+func testFeedBytesReusedBuffer(t *testing.T, size int) {
 	st := withState(true, "STATE", "Francesco")
-	st.KnownEntries = 4
+	st.KnownEntries = 6
 	body := encode(st, inputCmd("my-input"), eagerGet("STATE", val("Francesco")),
-		lazyGet("OTHER", 2), lazyStateDone(2, val("lazy value")))
+		lazyGet("OTHER", 2), lazyStateDone(2, val("lazy value")), runCmd(3, "step"), runDone(3, val("run value")))
 	later := encode(signalDone(17, val("awakeable value")), namedSignalDone("go", val("named value")))
 	m := New(wire.V7, Options{})
-	buf := make([]byte, 7)
+	buf := make([]byte, size)
 	feed := func(b []byte) {
 		for len(b) > 0 {
 			n := copy(buf, b)
@@ -255,6 +262,12 @@ func TestFeedBytesReusedBuffer(t *testing.T) {
 	h2 := s.getState("OTHER")
 	s.expectValue(s.get(h1), "Francesco")
 	s.expectValue(s.get(h2), "lazy value")
+	r, exec, err := m.Run("step")
+	s.ok(err)
+	if exec {
+		t.Fatal("the journaled run executes again")
+	}
+	s.expectValue(s.get(r), "run value")
 	a, _ := s.awakeable()
 	named, err := m.Signal("go")
 	s.ok(err)

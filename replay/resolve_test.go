@@ -81,7 +81,7 @@ func TestResolveFlatMatchesTree(t *testing.T) {
 			}
 			for _, n := range pre {
 				cp := *n
-				m.ready.set(cp.ID, &cp.Result)
+				m.setReadyResult(m.key(cp.ID), m.whole(&cp.Result))
 			}
 			for _, n := range queue {
 				cp := *n
@@ -96,11 +96,13 @@ func TestResolveFlatMatchesTree(t *testing.T) {
 				resolved = m.resolveTree(&f, withCancel)
 			}
 			ready := map[string]wire.ResultKind{}
-			for k, r := range m.ready.ids {
-				ready[fmt.Sprint(k)] = r.Kind
+			for c, ref := range m.ready.dense {
+				if ref != 0 {
+					ready[wire.CompletionID(uint32(c)).String()] = m.resultAt(ref - 1).kind
+				}
 			}
-			for k, r := range m.ready.named {
-				ready[k] = r.Kind
+			for k, ref := range m.ready.other {
+				ready[m.id(k).String()] = m.resultAt(ref - 1).kind
 			}
 			return resolved, len(queue) - (len(m.queue) - m.queueHead), ready
 		}
