@@ -31,8 +31,8 @@ func TestParkedInvocationStack(t *testing.T) {
 	if raceEnabled {
 		t.Skip("frame sizes are only meaningful without -race (make unit runs this test without it)")
 	}
-	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		t.Skipf("frame sizes are checked on amd64 and arm64, not %s", runtime.GOARCH)
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("frame sizes were measured on amd64, not %s", runtime.GOARCH)
 	}
 	if os.Getenv("H2C_STACK_CHILD") == "1" {
 		measureParkedStack(t)
