@@ -154,7 +154,10 @@ func (m *Machine) keep(b []byte) (span, bool) {
 		return span{}, false
 	}
 	m.growKept(len(b))
-	m.kept = append(m.kept, b...)
+	// Reslicing m.kept in place stores only its length: an append would
+	// store its pointer too, with a write barrier while the GC marks.
+	m.kept = m.kept[:off+len(b)]
+	copy(m.kept[off:], b)
 	return span{uint32(off), uint32(len(b))}, true
 }
 
@@ -174,7 +177,8 @@ func (m *Machine) growKept(n int) {
 func (m *Machine) keepBytes(b []byte) []byte {
 	off := len(m.kept)
 	m.growKept(len(b))
-	m.kept = append(m.kept, b...)
+	m.kept = m.kept[:off+len(b)] // see keep
+	copy(m.kept[off:], b)
 	return m.kept[off:len(m.kept):len(m.kept)]
 }
 
