@@ -140,8 +140,9 @@ func replayRunAwait(b testing.TB, m *Machine, n int) {
 		b.Fatal(err)
 	}
 	for range n {
-		r, err := m.RunAwait("step")
-		if err != nil || r.NeedsExecution || r.Status != StatusReady || r.Result.Kind != wire.ResultValue {
+		var res wire.Result
+		r, err := m.RunAwait("step", &res)
+		if err != nil || r.NeedsExecution || r.Status != StatusReady || res.Kind != wire.ResultValue {
 			b.Fatalf("RunAwait: %+v %v", r, err)
 		}
 	}

@@ -288,24 +288,23 @@ type RunAwaited struct {
 	// NeedsExecution is Run's: the journal does not hold the run's result,
 	// and RunAwait neither awaited nor took it.
 	NeedsExecution bool
-	// Status is the await's when the run did not need execution: with
-	// StatusReady, Result holds the run's result, taken.
+	// Status is the await's when the run did not need execution; with
+	// StatusReady, the run's result was taken into RunAwait's res.
 	Status Status
-	// Result is the run's result with StatusReady.
-	Result wire.Result
 }
 
 // RunAwait is Run(name) and, when the run does not need execution (its
 // result is in the journal), Await(Single(h)) and, when that is ready,
-// Take(h): the same calls, with the same outcomes, commands and errors,
-// in one call. An error is that of the first call that failed; the await
-// and the take only happen when the run needs no execution.
+// Take(h), which it stores in *res: the same calls, with the same
+// outcomes, commands and errors, in one call. An error is that of the
+// first call that failed; the await and the take only happen when the run
+// needs no execution. *res is only written with StatusReady.
 //
 // Awaiting a run whose result arrived is cheaper here than through Await:
 // the run's handle was created by this call, so nothing took it yet, and
 // unless the cancel signal was applied meanwhile, the await is only the
 // application of the queued notifications up to the run's.
-func (m *Machine) RunAwait(name string) (RunAwaited, error) {
+func (m *Machine) RunAwait(name string, res *wire.Result) (RunAwaited, error) {
 	h, needs, err := m.Run(name)
 	if err != nil || needs {
 		return RunAwaited{Handle: h, NeedsExecution: needs}, err
@@ -330,10 +329,10 @@ func (m *Machine) RunAwait(name string) (RunAwaited, error) {
 	if ref, ok := m.readyRef(k); ok {
 		if _, cancelled := m.readyRef(cancelKey); !withCancel || !cancelled {
 			// Await would report StatusReady without more ado; Take.
-			r := RunAwaited{Handle: h, Status: StatusReady, Result: m.get(m.resultAt(ref))}
+			m.getInto(m.resultAt(ref), res)
 			m.deleteReady(k)
 			m.markTaken(h)
-			return r, nil
+			return RunAwaited{Handle: h, Status: StatusReady}, nil
 		}
 	}
 	// The cancel signal was applied (or, were the journal inconsistent,
@@ -342,11 +341,10 @@ func (m *Machine) RunAwait(name string) (RunAwaited, error) {
 	if err != nil {
 		return RunAwaited{Handle: h}, err
 	}
-	r := RunAwaited{Handle: h, Status: ar.Status}
 	if ar.Status == StatusReady {
-		r.Result, _ = m.Take(h)
+		*res, _ = m.Take(h)
 	}
-	return r, nil
+	return RunAwaited{Handle: h, Status: ar.Status}, nil
 }
 
 // completionKnown reports whether a notification for completion c was

@@ -246,6 +246,19 @@ func (m *Machine) get(r *result) wire.Result {
 	return wire.Result{Kind: r.kind}
 }
 
+// getInto stores the wire form of r in *out, like *out = m.get(r) but
+// without building a copy first.
+func (m *Machine) getInto(r *result, out *wire.Result) {
+	switch {
+	case r.full != 0:
+		*out = *m.full[r.full-1]
+	case r.kind == wire.ResultValue:
+		*out = wire.Result{Kind: wire.ResultValue, Value: m.bytes(r.value)}
+	default:
+		*out = wire.Result{Kind: r.kind}
+	}
+}
+
 // queued is a notification not applied yet.
 type queued struct {
 	key idKey

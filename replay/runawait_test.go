@@ -94,9 +94,12 @@ func TestRunAwaitSameAsRunAwaitTake(t *testing.T) {
 								fmt.Fprintf(&log, "call %d %d %v\n", id, res, err)
 								continue
 							}
-							var r RunAwaited
+							var (
+								r   RunAwaited
+								res wire.Result
+							)
 							if fused {
-								r, err = m.RunAwait(s.name)
+								r, err = m.RunAwait(s.name, &res)
 							} else {
 								r.Handle, r.NeedsExecution, err = m.Run(s.name)
 								if err == nil && !r.NeedsExecution {
@@ -104,11 +107,11 @@ func TestRunAwaitSameAsRunAwaitTake(t *testing.T) {
 									ar, err = m.Await(Single(r.Handle))
 									r.Status = ar.Status
 									if err == nil && ar.Status == StatusReady {
-										r.Result, _ = m.Take(r.Handle)
+										res, _ = m.Take(r.Handle)
 									}
 								}
 							}
-							fmt.Fprintf(&log, "run %+v %v\n", r, err)
+							fmt.Fprintf(&log, "run %+v %+v %v\n", r, res, err)
 							_, peeked := m.Peek(r.Handle)
 							fmt.Fprintf(&log, "state closed=%v err=%v replaying=%v index=%d cancel=%v peek=%v\n",
 								m.Closed(), m.Err(), m.Replaying(), m.CommandIndex(), m.CancelRequested(), peeked)
