@@ -134,3 +134,54 @@ func TestRunAwaitSameAsRunAwaitTake(t *testing.T) {
 		}
 	}
 }
+
+// TestRecycledArrays interleaves attempts whose replays recycle their
+// journal's and queue's arrays: an attempt that goes on after its replay,
+// with new notifications, never sees those of the attempt that took its
+// arrays over.
+func TestRecycledArrays(t *testing.T) {
+	const n = 3 * minRecycled
+	body := func(v string) []byte {
+		msgs := []wire.Message{startMsg(uint32(1 + 2*n)), inputCmd("in")}
+		for i := 1; i <= n; i++ {
+			msgs = append(msgs, runCmd(uint32(i), "step"), runDone(uint32(i), val(fmt.Sprint(v, i))))
+		}
+		return encode(msgs...)
+	}
+	replayAll := func(m *Machine, v string) {
+		t.Helper()
+		if _, err := m.Input(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= n; i++ {
+			var res wire.Result
+			r, err := m.RunAwait("step", &res)
+			if err != nil || r.Status != StatusReady || string(res.Value) != fmt.Sprint(v, i) {
+				t.Fatalf("run %d: %+v %q %v", i, r, res.Value, err)
+			}
+		}
+	}
+	a, b := New(wire.V6, Options{}), New(wire.V6, Options{})
+	if err := a.FeedBytes(body("a")); err != nil {
+		t.Fatal(err)
+	}
+	replayAll(a, "a") // recycles a's arrays
+	if err := b.FeedBytes(body("b")); err != nil {
+		t.Fatal(err)
+	}
+	// a goes on: a run, whose result arrives live.
+	h, exec, err := a.Run("live")
+	if err != nil || !exec {
+		t.Fatalf("Run: %v %v", exec, err)
+	}
+	if err := a.FeedBytes(encode(runDone(n+1, val("live")))); err != nil {
+		t.Fatal(err)
+	}
+	replayAll(b, "b")
+	if r, err := a.Await(Single(h)); err != nil || r.Status != StatusReady {
+		t.Fatalf("Await: %v %v", r.Status, err)
+	}
+	if res, _ := a.Take(h); string(res.Value) != "live" {
+		t.Fatalf("live run = %q", res.Value)
+	}
+}
