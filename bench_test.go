@@ -186,3 +186,42 @@ func BenchmarkTypedLayerLive(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTypedRunsReplay measures replaying a journal of n completed runs
+// through restate.Run, the workload of the end-to-end replay benchmark.
+func BenchmarkTypedRunsReplay(b *testing.B) {
+	ep, err := endpoint.New(nil, endpoint.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := restate.NewService("Runs", restate.NewHandler("h", func(ctx restate.Context, n int) (int64, error) {
+		var sum int64
+		for range n {
+			v, err := restate.Run(ctx, func(restate.RunContext) (int64, error) { return 1, nil })
+			if err != nil {
+				return 0, err
+			}
+			sum += v
+		}
+		return sum, nil
+	})).Definition().Handler("h")
+	for _, n := range []int{10, 1000} {
+		start := &wire.StartMessage{ID: []byte("0123456789abcdefghijklmn"), DebugID: "inv_bench", KnownEntries: uint32(1 + 2*n)}
+		body := wire.AppendFrame(nil, start, 0)
+		body = wire.AppendFrame(body, &wire.InputCommand{Value: []byte(strconv.Itoa(n))}, 0)
+		for c := uint32(1); c <= uint32(n); c++ {
+			body = wire.AppendFrame(body, &wire.RunCommand{ResultCompletionID: c}, 0)
+			body = wire.AppendFrame(body, &wire.Notification{MessageType: wire.TypeRunCompletion, ID: wire.CompletionID(c), Result: wire.ValueResult([]byte("1"))}, 0)
+		}
+		b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out := ep.RunBuffered(context.Background(), h, wire.V6, body, endpoint.Attempt{})
+				if len(out) == 0 {
+					b.Fatal("no output")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/run")
+		})
+	}
+}

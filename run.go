@@ -85,94 +85,95 @@ func RunVoid(ctx Context, fn func(RunContext) error, opts ...RunOption) error {
 	return err
 }
 
-// runAndAwait is RunAsync(...).Await(). When the journal already holds the
-// run's result (a replay), it awaits it in the same critical section as
-// the run command: the engine sees the same calls in the same order as with
-// a separate await, so nothing changes but the cost.
+// runAndAwait is RunAsync(...).Await(). It journals the run with
+// replay.(*Machine).RunAwait, which, when the journal already holds the
+// run's result (a replay), also awaits and takes it in the same critical
+// section: the engine sees the same calls in the same order as with a
+// separate await, so nothing changes but the cost.
 func runAndAwait[T any](ctx Context, fn func(RunContext) (T, error), opts []RunOption) (T, error) {
-	var (
-		res       wire.Result
-		known     bool
-		cancelled bool
-	)
-	f, cfg := runAsync(ctx, fn, opts, func(m *replay.Machine, h replay.Handle) error {
-		// The closure does not escape: runAsync calls it inside Do.
-		ar, err := m.Await(replay.Single(h))
-		if err != nil {
-			return err
-		}
-		switch ar.Status {
-		case replay.StatusReady:
-			res, known = m.Take(h)
-		case replay.StatusCancelled:
-			cancelled = true
-		}
-		return nil
-	})
-	switch {
-	case known:
-		v, err := convertValue[T](res, cfg.codec, "run")
-		if err != nil && cfg.name != "" && !IsTerminal(err) {
-			err = fmt.Errorf("%s: %w", runName(cfg.name), err)
-		}
-		return v, err
-	case cancelled:
-		var zero T
-		return zero, cancelledError()
-	}
-	return f.Await()
-}
-
-// RunAsync journals a run and returns the future of its result. fn executes
-// when the future (or a combinator containing it) is first awaited and the
-// journal does not hold its result yet; it runs on the handler's goroutine.
-func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) Future[T] {
-	f, _ := runAsync(ctx, fn, opts, nil)
-	return f
-}
-
-// runAsync journals a run; when the run's result is already known and
-// awaitKnown is set, it calls it with the engine still locked.
-func runAsync[T any](ctx Context, fn func(RunContext) (T, error), opts []RunOption, awaitKnown func(*replay.Machine, replay.Handle) error) (Future[T], runConfig) {
 	hc := ctx.base()
 	cfg := runConfig{codec: JSON}
 	if len(opts) > 0 {
 		cfg = runOptions(opts)
 	}
 	if fn == nil {
-		return failedFuture[T](hc.inv, errors.New("restate: Run with a nil function")), cfg
+		var zero T
+		return zero, errNilRun
 	}
 	var (
-		h       replay.Handle
-		awaited bool
+		r   replay.RunAwaited
+		res wire.Result
 	)
+	err := hc.inv.Do(func(m *replay.Machine) error {
+		// The closure does not escape: Do calls it.
+		var err error
+		r, err = m.RunAwait(cfg.name, &res)
+		if err == nil && r.NeedsExecution {
+			registerRun(hc, r.Handle, fn, cfg)
+		}
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if !r.NeedsExecution {
+		switch r.Status {
+		case replay.StatusReady:
+			v, err := convertValue[T](res, cfg.codec, "run")
+			if err != nil && cfg.name != "" && !IsTerminal(err) {
+				err = fmt.Errorf("%s: %w", runName(cfg.name), err)
+			}
+			return v, err
+		case replay.StatusCancelled:
+			var zero T
+			return zero, cancelledError()
+		}
+		// A cancellation in progress waits for input (the invocation id of
+		// a child call): awaiting the run's future continues it.
+	}
+	return newNamedValueLeaf[T](hc.inv, r.Handle, cfg.codec, "run", cfg.name).Await()
+}
+
+var errNilRun = errors.New("restate: Run with a nil function")
+
+// RunAsync journals a run and returns the future of its result. fn executes
+// when the future (or a combinator containing it) is first awaited and the
+// journal does not hold its result yet; it runs on the handler's goroutine.
+func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOption) Future[T] {
+	hc := ctx.base()
+	cfg := runConfig{codec: JSON}
+	if len(opts) > 0 {
+		cfg = runOptions(opts)
+	}
+	if fn == nil {
+		return failedFuture[T](hc.inv, errNilRun)
+	}
+	var h replay.Handle
 	err := hc.inv.Do(func(m *replay.Machine) error {
 		var (
 			needs bool
 			err   error
 		)
 		h, needs, err = m.Run(cfg.name)
-		if err == nil && !needs && awaitKnown != nil {
-			awaited = true
-			return awaitKnown(m, h)
-		}
 		if err == nil && needs {
-			// A copy, so that only a run that executes moves its
-			// configuration to the heap, not every replayed one.
-			run := cfg
-			hc.inv.RegisterRun(h, func(runCtx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
-				return runOutcome(hc, runCtx, fn, &run), run.policy
-			})
+			registerRun(hc, h, fn, cfg)
 		}
 		return err
 	})
-	switch {
-	case err != nil:
-		return failedFuture[T](hc.inv, err), cfg
-	case awaited:
-		return Future[T]{}, cfg // the caller has the result
+	if err != nil {
+		return failedFuture[T](hc.inv, err)
 	}
-	return newNamedValueLeaf[T](hc.inv, h, cfg.codec, "run", cfg.name), cfg
+	return newNamedValueLeaf[T](hc.inv, h, cfg.codec, "run", cfg.name)
+}
+
+// registerRun registers the closure of a run that needs execution. It takes
+// the configuration by value, so that only a run that executes moves it to
+// the heap, not every replayed one.
+func registerRun[T any](hc *handlerContext, h replay.Handle, fn func(RunContext) (T, error), cfg runConfig) {
+	hc.inv.RegisterRun(h, func(runCtx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
+		return runOutcome(hc, runCtx, fn, &cfg), cfg.policy
+	})
 }
 
 // runOptions applies opts to the default configuration. It is apart from

@@ -133,6 +133,27 @@ func replayRuns(b testing.TB, m *Machine, n int) {
 	}
 }
 
+// replayRunAwait is replayRuns with RunAwait, as the typed API replays a
+// run it awaits at once.
+func replayRunAwait(b testing.TB, m *Machine, n int) {
+	if _, err := m.Input(); err != nil {
+		b.Fatal(err)
+	}
+	for range n {
+		var res wire.Result
+		r, err := m.RunAwait("step", &res)
+		if err != nil || r.NeedsExecution || r.Status != StatusReady || res.Kind != wire.ResultValue {
+			b.Fatalf("RunAwait: %+v %v", r, err)
+		}
+	}
+	if err := m.Output(val("done")); err != nil {
+		b.Fatal(err)
+	}
+	if err := m.End(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 func replayEagerGets(b testing.TB, m *Machine, n int) {
 	if _, err := m.Input(); err != nil {
 		b.Fatal(err)
@@ -219,6 +240,13 @@ func BenchmarkReplayRuns(b *testing.B) {
 	}
 }
 
+func BenchmarkReplayRunAwait(b *testing.B) {
+	for _, n := range benchSizes {
+		journal := runJournal(n)
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchReplay(b, n, journal, replayRunAwait) })
+	}
+}
+
 func BenchmarkReplayRunsDecoded(b *testing.B) {
 	for _, n := range benchSizes {
 		journal := runJournal(n)
@@ -272,6 +300,7 @@ func TestReplayAllocsPerEntry(t *testing.T) {
 		// From bytes: none, run commands and their completions are kept
 		// undecoded.
 		{"runs", runJournal, replayRuns, 0.05, 0.05},
+		{"runs with RunAwait", runJournal, replayRunAwait, 0.05, 0.05},
 		// From bytes: the eager get command.
 		{"eager state", eagerStateJournal, replayEagerGets, 1.1, 0.05},
 	} {

@@ -281,6 +281,72 @@ func (m *Machine) Run(name string) (h Handle, needsExecution bool, err error) {
 	return h, true, nil
 }
 
+// RunAwaited is the answer of RunAwait.
+type RunAwaited struct {
+	// Handle is the run's handle, as Run returns it.
+	Handle Handle
+	// NeedsExecution is Run's: the journal does not hold the run's result,
+	// and RunAwait neither awaited nor took it.
+	NeedsExecution bool
+	// Status is the await's when the run did not need execution; with
+	// StatusReady, the run's result was taken into RunAwait's res.
+	Status Status
+}
+
+// RunAwait is Run(name) and, when the run does not need execution (its
+// result is in the journal), Await(Single(h)) and, when that is ready,
+// Take(h), which it stores in *res: the same calls, with the same
+// outcomes, commands and errors, in one call. An error is that of the
+// first call that failed; the await and the take only happen when the run
+// needs no execution. *res is only written with StatusReady.
+//
+// Awaiting a run whose result arrived is cheaper here than through Await:
+// the run's handle was created by this call, so nothing took it yet, and
+// unless the cancel signal was applied meanwhile, the await is only the
+// application of the queued notifications up to the run's.
+func (m *Machine) RunAwait(name string, res *wire.Result) (RunAwaited, error) {
+	h, needs, err := m.Run(name)
+	if err != nil || needs {
+		return RunAwaited{Handle: h, NeedsExecution: needs}, err
+	}
+	k := m.handles[h]
+	withCancel := !m.opts.DisableImplicitCancellation
+	// resolveTree for Single(h): apply queued notifications until h's or,
+	// with implicit cancellation, the cancel signal's is applied.
+	for {
+		if _, ok := m.readyRef(k); ok {
+			break
+		}
+		if withCancel {
+			if _, ok := m.readyRef(cancelKey); ok {
+				break
+			}
+		}
+		if _, ok := m.applyNext(); !ok {
+			break
+		}
+	}
+	if ref, ok := m.readyRef(k); ok {
+		if _, cancelled := m.readyRef(cancelKey); !withCancel || !cancelled {
+			// Await would report StatusReady without more ado; Take.
+			m.getInto(m.resultAt(ref), res)
+			m.deleteReady(k)
+			m.markTaken(h)
+			return RunAwaited{Handle: h, Status: StatusReady}, nil
+		}
+	}
+	// The cancel signal was applied (or, were the journal inconsistent,
+	// the run's result is missing): the general await decides.
+	ar, err := m.Await(Single(h))
+	if err != nil {
+		return RunAwaited{Handle: h}, err
+	}
+	if ar.Status == StatusReady {
+		*res, _ = m.Take(h)
+	}
+	return RunAwaited{Handle: h, Status: ar.Status}, nil
+}
+
 // completionKnown reports whether a notification for completion c was
 // applied or is queued, like knownNotification, but in constant time for
 // the ids the received set covers. For a run's completion id the two agree:

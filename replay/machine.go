@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/qcodr/restate-sdk-go/wire"
 )
@@ -154,7 +155,10 @@ func (m *Machine) keep(b []byte) (span, bool) {
 		return span{}, false
 	}
 	m.growKept(len(b))
-	m.kept = append(m.kept, b...)
+	// Reslicing m.kept in place stores only its length: an append would
+	// store its pointer too, with a write barrier while the GC marks.
+	m.kept = m.kept[:off+len(b)]
+	copy(m.kept[off:], b)
 	return span{uint32(off), uint32(len(b))}, true
 }
 
@@ -174,7 +178,8 @@ func (m *Machine) growKept(n int) {
 func (m *Machine) keepBytes(b []byte) []byte {
 	off := len(m.kept)
 	m.growKept(len(b))
-	m.kept = append(m.kept, b...)
+	m.kept = m.kept[:off+len(b)] // see keep
+	copy(m.kept[off:], b)
 	return m.kept[off:len(m.kept):len(m.kept)]
 }
 
@@ -240,6 +245,19 @@ func (m *Machine) get(r *result) wire.Result {
 		return wire.Result{Kind: wire.ResultValue, Value: m.bytes(r.value)}
 	}
 	return wire.Result{Kind: r.kind}
+}
+
+// getInto stores the wire form of r in *out, like *out = m.get(r) but
+// without building a copy first.
+func (m *Machine) getInto(r *result, out *wire.Result) {
+	switch {
+	case r.full != 0:
+		*out = *m.full[r.full-1]
+	case r.kind == wire.ResultValue:
+		*out = wire.Result{Kind: wire.ResultValue, Value: m.bytes(r.value)}
+	default:
+		*out = wire.Result{Kind: r.kind}
+	}
 }
 
 // queued is a notification not applied yet.
@@ -364,9 +382,47 @@ func (m *Machine) release(old uint32) {
 // and none of their results is ready any more.
 func (m *Machine) resetQueue() {
 	if m.queueRefs == 0 && m.queueHead == len(m.queue) && len(m.queue) > 0 {
-		m.queue, m.queueHead = m.queue[:0], 0
+		if cap(m.queue) >= minRecycled {
+			// Nothing refers to the queue's array any more: the next
+			// attempt can have it.
+			recycle(&queues, m.queue)
+			m.queue = nil
+		} else {
+			m.queue = m.queue[:0]
+		}
+		m.queueHead = 0
 		m.resetKept()
 	}
+}
+
+// The arrays of the replayed journal and of the queue, which a replay
+// sizes for its whole journal, are recycled once the attempt no longer
+// needs them (the journal after the replay, the queue once it is empty),
+// so that the next attempt's replay does not allocate them again: they
+// were most of the bytes an attempt allocated. Neither holds a pointer.
+var (
+	journals sync.Pool // *[]journaled, empty
+	queues   sync.Pool // *[]queued, empty
+)
+
+// minRecycled is the capacity from which a journal or queue array is
+// recycled.
+const minRecycled = 64
+
+func recycle[T any](p *sync.Pool, s []T) {
+	s = s[:0]
+	p.Put(&s)
+}
+
+// reuse returns an empty slice with room for n elements, recycled if the
+// pool has one large enough.
+func reuse[T any](p *sync.Pool, n int) []T {
+	if n >= minRecycled {
+		if s, ok := p.Get().(*[]T); ok && cap(*s) >= n {
+			return (*s)[:0]
+		}
+	}
+	return make([]T, 0, n)
 }
 
 // keptReuseMax is the capacity of Machine.kept up to which it is appended
@@ -819,8 +875,8 @@ func (m *Machine) onStart(s *wire.StartMessage) error {
 	// and notifications share known_entries, so each gets about half. The
 	// runtime controls known_entries, so the hint is bounded.
 	hint := int(min(s.KnownEntries/2+1, maxSizeHint))
-	m.journal = make([]journaled, 0, hint)
-	m.queue = make([]queued, 0, hint)
+	m.journal = reuse[journaled](&journals, hint)
+	m.queue = reuse[queued](&queues, hint)
 	m.handles = slices.Grow(m.handles, hint)
 	m.ready.dense = make([]uint32, hint+1)
 	m.partialState = s.PartialState
@@ -929,6 +985,9 @@ func (m *Machine) popJournal() {
 	}
 	m.journalHead++
 	if m.journalHead == len(m.journal) {
+		if cap(m.journal) >= minRecycled {
+			recycle(&journals, m.journal)
+		}
 		m.journal, m.journalHead, m.msgs = nil, 0, nil
 		m.state = stateProcessing
 		m.processingFirstEntry = true
