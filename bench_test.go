@@ -1,8 +1,10 @@
 package restate_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"testing"
 
@@ -214,6 +216,7 @@ func BenchmarkTypedRunsReplay(b *testing.B) {
 			body = wire.AppendFrame(body, &wire.Notification{MessageType: wire.TypeRunCompletion, ID: wire.CompletionID(c), Result: wire.ValueResult([]byte("1"))}, 0)
 		}
 		b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
+			checkRunsOutput(b, ep.RunBuffered(context.Background(), h, wire.V6, body, endpoint.Attempt{}), n)
 			b.ReportAllocs()
 			for b.Loop() {
 				out := ep.RunBuffered(context.Background(), h, wire.V6, body, endpoint.Attempt{})
@@ -223,5 +226,34 @@ func BenchmarkTypedRunsReplay(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/run")
 		})
+	}
+}
+
+// checkRunsOutput checks that a replay of n runs of 1 ended with the output
+// n and the end message.
+func checkRunsOutput(b *testing.B, out []byte, n int) {
+	b.Helper()
+	var types []wire.Type
+	var value string
+	r := wire.NewReader(bytes.NewReader(out), 0)
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := f.Decode()
+		if err != nil {
+			b.Fatal(err)
+		}
+		types = append(types, m.Type())
+		if o, ok := m.(*wire.OutputCommand); ok {
+			value = string(o.Result.Value)
+		}
+	}
+	if value != strconv.Itoa(n) || len(types) == 0 || types[len(types)-1] != wire.TypeEnd {
+		b.Fatalf("replaying %d runs: frames %v with output %q, want the output %d and an end", n, types, value, n)
 	}
 }
