@@ -55,6 +55,13 @@ func greeterService() *restate.Service {
 			}
 			return "got " + out, nil
 		}),
+		// callThenRun starts a call without awaiting it, then runs: a
+		// cancellation found while awaiting the run cancels the call.
+		restate.NewHandler("callThenRun", restate.NoInput(func(ctx restate.Context) (string, error) {
+			runs.Add(1)
+			_ = restate.Remote[string, string]("Other", "echo").Call(ctx, "x")
+			return restate.Run(ctx, func(restate.RunContext) (string, error) { return "ran", nil })
+		})),
 		// sleep waits for a timer; cancelling the invocation ends it with
 		// a terminal 409.
 		restate.NewHandler("sleep", restate.NoInput(func(ctx restate.Context) (string, error) {

@@ -213,6 +213,38 @@ func TestStreamSleepAndCancel(t *testing.T) {
 	}
 }
 
+// TestReplayedRunCancelledWaitsForCallID replays a run whose result is in
+// the journal after the cancel signal, with a call before it whose
+// invocation id has not arrived: cancelling the call needs that id, so
+// restate.Run waits for it on the open stream, then cancels the call and
+// returns the terminal 409.
+func TestReplayedRunCancelledWaitsForCallID(t *testing.T) {
+	t.Parallel()
+	for _, proto := range protos {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, proto, "bidi")
+			call := &wire.CallCommand{ServiceName: "Other", HandlerName: "echo", Parameter: []byte(`"x"`),
+				InvocationIDNotificationIdx: 1, ResultCompletionID: 2}
+			s := r.open(t, "/invoke/Greeter/callThenRun", wire.V7, start(5, ""), input(``), call,
+				notification(wire.TypeSignalNotification, wire.SignalID(wire.SignalCancel), wire.VoidResult()),
+				&wire.RunCommand{ResultCompletionID: 3},
+				notification(wire.TypeRunCompletion, wire.CompletionID(3), wire.ValueResult([]byte(`"ran"`))))
+			// V7 says what it waits on: the call's invocation id.
+			if m := s.next(); m.Type() != wire.TypeAwaitingOn {
+				t.Fatalf("first frame %v, want AwaitingOn", m.Type())
+			}
+			s.send(notification(wire.TypeCallInvocationIDCompletion, wire.CompletionID(1), wire.Result{Kind: wire.ResultInvocationID, InvocationID: "inv_1child"}))
+			want := []wire.Message{
+				&wire.SendSignalCommand{TargetInvocationID: "inv_1child", Idx: wire.SignalCancel, Result: wire.VoidResult()},
+				&wire.OutputCommand{Result: wire.FailureResult(409, "cancelled")},
+				&wire.EndMessage{},
+			}
+			diffFrames(t, want, withoutAwaitingOn(s.rest()))
+		})
+	}
+}
+
 // TestRequestResponseSuspendsAtOnce shows the other mode: with the request
 // body still open, the endpoint reads it to its end before the handler runs,
 // and a wait suspends instead of parking.
