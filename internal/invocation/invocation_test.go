@@ -159,32 +159,14 @@ func TestCancelSignalCancelsRun(t *testing.T) {
 	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
 	started := make(chan struct{})
 	ended := make(chan error, 1)
-	status := make(chan replay.Status, 1)
-	inv.Start(func(inv *Invocation) error {
-		inv.Input()
-		var h replay.Handle
-		if err := inv.Do(func(m *replay.Machine) (err error) {
-			h, _, err = m.Run("slow call")
-			return err
-		}); err != nil {
-			return err
-		}
-		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
-			close(started)
-			<-ctx.Done()
-			ended <- ctx.Err()
-			return replay.RunOutcome{Result: wire.FailureResult(409, "aborted")}, replay.RetryPolicy{}
-		})
-		s, err := inv.Await(replay.Single(h), always(false))
-		status <- s
-		return result(inv, wire.VoidResult(), err)
+	status := startSlowRun(inv, wire.VoidResult(), func(ctx context.Context) replay.RunOutcome {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return replay.RunOutcome{Result: wire.FailureResult(409, "aborted")}
 	})
 	<-started
-	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
-		ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0)
-	if err := inv.Feed(cancel); err != nil {
-		t.Fatal(err)
-	}
+	feedCancel(t, inv)
 	select {
 	case err := <-ended:
 		if !errors.Is(err, context.Canceled) {
@@ -434,31 +416,13 @@ func TestCancelSignalDuringRunEndsAttempt(t *testing.T) {
 	t.Parallel()
 	inv, output := recorded(t)
 	started := make(chan struct{})
-	status := make(chan replay.Status, 1)
-	inv.Start(func(inv *Invocation) error {
-		inv.Input()
-		var h replay.Handle
-		if err := inv.Do(func(m *replay.Machine) (err error) {
-			h, _, err = m.Run("slow call")
-			return err
-		}); err != nil {
-			return err
-		}
-		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
-			close(started)
-			<-ctx.Done()
-			return replay.RunOutcome{Retryable: &replay.Error{Code: 500, Message: ctx.Err().Error()}}, replay.RetryPolicy{}
-		})
-		s, err := inv.Await(replay.Single(h), always(false))
-		status <- s
-		return result(inv, wire.FailureResult(409, "cancelled"), err)
+	status := startSlowRun(inv, wire.FailureResult(409, "cancelled"), func(ctx context.Context) replay.RunOutcome {
+		close(started)
+		<-ctx.Done()
+		return replay.RunOutcome{Retryable: &replay.Error{Code: 500, Message: ctx.Err().Error()}}
 	})
 	<-started
-	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
-		ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0)
-	if err := inv.Feed(cancel); err != nil {
-		t.Fatal(err)
-	}
+	feedCancel(t, inv)
 	select {
 	case s := <-status:
 		if s != replay.StatusCancelled {
@@ -490,4 +454,38 @@ func result(inv *Invocation, output wire.Result, err error) error {
 		return err
 	}
 	return inv.Return(output)
+}
+
+// startSlowRun starts a handler that runs closure as the run "slow call" and
+// awaits it, then ends with output unless the await failed; the status of
+// the await arrives on the channel returned.
+func startSlowRun(inv *Invocation, output wire.Result, closure func(context.Context) replay.RunOutcome) <-chan replay.Status {
+	status := make(chan replay.Status, 1)
+	inv.Start(func(inv *Invocation) error {
+		inv.Input()
+		var h replay.Handle
+		if err := inv.Do(func(m *replay.Machine) (err error) {
+			h, _, err = m.Run("slow call")
+			return err
+		}); err != nil {
+			return err
+		}
+		inv.RegisterRun(h, func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy) {
+			return closure(ctx), replay.RetryPolicy{}
+		})
+		s, err := inv.Await(replay.Single(h), always(false))
+		status <- s
+		return result(inv, output, err)
+	})
+	return status
+}
+
+// feedCancel feeds the cancel signal to inv.
+func feedCancel(t *testing.T, inv *Invocation) {
+	t.Helper()
+	cancel := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
+		ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0)
+	if err := inv.Feed(cancel); err != nil {
+		t.Fatal(err)
+	}
 }
