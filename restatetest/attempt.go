@@ -80,6 +80,10 @@ type attempt struct {
 	stop        stopReason
 	stopMsg     string
 	finished    bool
+	// held are the commands written after the attempt's new command under
+	// WithAlwaysReplay: the attempt ends before them, unless the result of
+	// a run among them arrives, which means its closure already executed.
+	held []wire.Message
 }
 
 func (a *attempt) write(b []byte) error {
@@ -230,6 +234,10 @@ func (e *Env) drain(a *attempt) bool {
 			e.frames(a, ev.frames)
 		}
 	}
+	if len(a.held) > 0 {
+		a.held = nil
+		a.halt(stopReplay, "")
+	}
 	if exited && !a.finished {
 		e.finish(a)
 		return true
@@ -268,8 +276,20 @@ func (e *Env) frame(a *attempt, f wire.Frame) {
 		e.violate(e.violation(r, Protocol, fmt.Sprintf("the engine wrote %s after the attempt's terminal message", f.Header.Type)))
 		return
 	}
+	switch msg.(type) {
+	case *wire.SuspensionMessage, *wire.ErrorMessage, *wire.EndMessage:
+		if len(a.held) > 0 {
+			// The attempt ends before its held commands: drop its end.
+			a.held = nil
+			a.halt(stopReplay, "")
+			return
+		}
+	}
 	switch m := msg.(type) {
 	case *wire.ProposeRunCompletionMessage:
+		if !e.journalHeldRun(a, m.ResultCompletionID) {
+			return
+		}
 		n := &wire.Notification{MessageType: wire.TypeRunCompletion, ID: wire.CompletionID(m.ResultCompletionID), Result: m.Result}
 		var ack wire.Message
 		if f.Header.RequestedAck() {
@@ -292,22 +312,52 @@ func (e *Env) frame(a *attempt, f wire.Frame) {
 			e.violate(e.violation(r, Protocol, fmt.Sprintf("the engine wrote an unexpected %s", t)))
 			return
 		}
-		idx := len(r.journal)
-		if r.failAt >= 0 && idx >= r.failAt {
-			r.failAt = -1
-			a.halt(stopInjected, fmt.Sprintf("restatetest: failure injected before journal entry %d (%s)", idx, sim.Describe(msg)))
-			return
-		}
 		if e.cfg.alwaysReplay && a.newCommands > 0 {
-			a.halt(stopReplay, "")
+			a.held = append(a.held, msg)
 			return
 		}
-		r.journal = append(r.journal, msg)
-		a.newCommands++
-		r.retryCount = 0
-		r.lastStored = e.now()
-		e.apply(r, msg, a.offset)
+		e.journal(a, msg)
 	}
+}
+
+// journal stores a new command of the attempt and acts on it. It reports
+// false when an injected failure ended the attempt instead.
+func (e *Env) journal(a *attempt, msg wire.Message) bool {
+	r := a.r
+	idx := len(r.journal)
+	if r.failAt >= 0 && idx >= r.failAt {
+		r.failAt = -1
+		a.halt(stopInjected, fmt.Sprintf("restatetest: failure injected before journal entry %d (%s)", idx, sim.Describe(msg)))
+		return false
+	}
+	r.journal = append(r.journal, msg)
+	a.newCommands++
+	r.retryCount = 0
+	r.lastStored = e.now()
+	e.apply(r, msg, a.offset)
+	return true
+}
+
+// journalHeldRun journals the held commands up to the run whose result
+// arrived: its closure executed, so the attempt cannot end before it without
+// executing it twice. It reports false when the attempt ended meanwhile.
+func (e *Env) journalHeldRun(a *attempt, completion uint32) bool {
+	i := slices.IndexFunc(a.held, func(m wire.Message) bool {
+		rc, ok := m.(*wire.RunCommand)
+		return ok && rc.ResultCompletionID == completion
+	})
+	if i < 0 {
+		return true
+	}
+	todo := a.held[:i+1]
+	a.held = a.held[i+1:]
+	for _, m := range todo {
+		if !e.journal(a, m) {
+			a.held = nil
+			return false
+		}
+	}
+	return true
 }
 
 // idleEvent handles a bidi handler that blocks waiting for input: it gets

@@ -81,7 +81,8 @@ func WithManualClock() Option {
 
 // WithAlwaysReplay makes every invocation replay its whole journal after
 // each entry: once an attempt has journaled one new command (and the
-// result of a run it executed), the runtime ends the attempt and invokes
+// result of a run it executed, with the commands written before that run),
+// the runtime ends the attempt and invokes
 // the handler again, as after a suspension. A handler that does not issue
 // the same commands on replay fails with a journal mismatch (code 570),
 // reported as a [Violation]. It costs one attempt per journal entry, and
