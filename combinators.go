@@ -16,7 +16,12 @@ import (
 // same future wins a race as in the original execution. When several
 // futures are already complete, the one listed first wins.
 
-var errNoFutures = errors.New("restate: combinator over no futures")
+// noFutures is the error of Any, Race and Select over no futures: none of
+// them can ever complete. It is terminal, so that the programming error
+// fails the invocation once instead of being retried forever.
+func noFutures(name string) error {
+	return &TerminalError{Code: 500, Message: fmt.Sprintf("restate: %s over no futures: none can complete", name)}
+}
 
 type resolverFunc func(m *replay.Machine) bool
 
@@ -76,11 +81,12 @@ func derive[T any](comb wire.CombinatorType, ns []node, combine func(m *replay.M
 //	if i == 1 { out, err := call.Await() ... }
 //
 // The error is non-nil only when the wait itself failed (cancellation,
-// misuse).
+// misuse). Select of no futures returns -1 and a terminal error (code 500)
+// at once: no future can complete first.
 func Select(futs ...Selectable) (int, error) {
 	ns := nodes(futs)
 	if len(ns) == 0 {
-		return -1, errNoFutures
+		return -1, noFutures("Select")
 	}
 	inv, err := commonOwner(ns)
 	if err != nil {
@@ -112,7 +118,8 @@ func Select(futs ...Selectable) (int, error) {
 
 // All returns a future of every result, in argument order. It fails as soon
 // as one of futs fails, with that failure (the first in argument order when
-// several failed already).
+// several failed already). All of no futures succeeds at once with an
+// empty slice.
 func All[T any](futs ...Future[T]) Future[[]T] {
 	ps, ns := children(futs)
 	if len(ns) == 0 {
@@ -136,11 +143,12 @@ func All[T any](futs ...Future[T]) Future[[]T] {
 
 // Any returns a future of the first successful result (in argument order
 // among those already complete). It fails only when all of futs failed,
-// with the failure of the first one.
+// with the failure of the first one. Any of no futures fails at once with a
+// terminal error (code 500): no future can succeed.
 func Any[T any](futs ...Future[T]) Future[T] {
 	ps, ns := children(futs)
 	if len(ns) == 0 {
-		return Future[T]{&future[T]{done: true, err: errNoFutures}}
+		return Future[T]{&future[T]{done: true, err: noFutures("Any")}}
 	}
 	return derive(wire.CombinatorFirstSucceededOrAllFailed, ns, func(m *replay.Machine) (T, error) {
 		for _, p := range ps {
@@ -158,11 +166,12 @@ func Any[T any](futs ...Future[T]) Future[T] {
 }
 
 // Race returns a future of the first of futs to complete, successfully or
-// not.
+// not. Race of no futures fails at once with a terminal error (code 500): no
+// future can complete first.
 func Race[T any](futs ...Future[T]) Future[T] {
 	ps, ns := children(futs)
 	if len(ns) == 0 {
-		return Future[T]{&future[T]{done: true, err: errNoFutures}}
+		return Future[T]{&future[T]{done: true, err: noFutures("Race")}}
 	}
 	return derive(wire.CombinatorFirstCompleted, ns, func(m *replay.Machine) (T, error) {
 		for _, p := range ps {
@@ -188,7 +197,8 @@ func Selectables[T any](futs []Future[T]) []Selectable {
 
 // AllSettled returns a future that completes when every one of futs has
 // completed, successfully or not. Await each future afterwards to read its
-// result; none of them waits again.
+// result; none of them waits again. AllSettled of no futures completes at
+// once.
 func AllSettled(futs ...Selectable) Future[Void] {
 	ns := nodes(futs)
 	if len(ns) == 0 {
@@ -205,6 +215,7 @@ func AllSettled(futs ...Selectable) Future[Void] {
 // AsCompleted yields the indexes of futs in the order they complete. Each
 // index is yielded once; await that future to read its result. When waiting
 // fails (cancellation, misuse), it yields -1 and the error, then stops.
+// AsCompleted of no futures yields nothing, as every one of them completed.
 //
 //	for i, err := range restate.AsCompleted(a, b, c) { ... }
 func AsCompleted(futs ...Selectable) iter.Seq2[int, error] {
