@@ -88,6 +88,12 @@ func (e *Env) query(q string) ([]map[string]any, error) {
 			return nil, err
 		}
 		desc := strings.EqualFold(m[5], "DESC")
+		if desc {
+			// Rows are in creation order: ties (invocations created in the
+			// same millisecond) then come out newest first, as on
+			// restate-server.
+			slices.Reverse(rows)
+		}
 		slices.SortStableFunc(rows, func(a, b map[string]any) int {
 			c := compareValues(a[col], b[col])
 			if desc {
