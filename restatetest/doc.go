@@ -64,7 +64,9 @@
 // run depends only on the order of requests and timers. The virtual clock
 // is the wall clock plus the jumps [Env.Advance] and waiting clients make.
 // Unless [WithManualClock], it jumps while a [Call] or an
-// [Invocation.Attach] waits and nothing can run, to the next timer that
+// [Invocation.Attach] waits and nothing can run, and equally while a
+// request through [Env.IngressClient] or [Env.IngressHandler] waits for a
+// result (a call or an attach), to the next timer that
 // makes an invocation progress (a sleep, a delayed send, a retry, a stream
 // closing for inactivity), never to the end of a retention. Timers the SDK
 // journals from the wall clock fire after the virtual delay they asked
