@@ -37,7 +37,58 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	if len(raw) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("identity key %q decodes to %d bytes, want %d", s, len(raw), ed25519.PublicKeySize)
 	}
+	if hasSmallOrder(raw) {
+		return nil, fmt.Errorf("identity key %q is a small-order point, which accepts forged signatures", s)
+	}
 	return ed25519.PublicKey(raw), nil
+}
+
+// smallOrderY holds the y coordinates, reduced mod p, of the eight points of
+// order dividing 8 on edwards25519: 1 (the identity), p-1 (order 2), 0 (the
+// two points of order 4) and ±y8 (the four points of order 8). An encoding
+// whose y reduces to one of them is a small-order key whatever its sign bit
+// and whether or not y was written canonically (below p).
+var smallOrderY = func() []*big.Int {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	// d = -121665 / 121666 mod p.
+	d := new(big.Int).ModInverse(big.NewInt(121666), p)
+	d.Mul(d, big.NewInt(-121665)).Mod(d, p)
+	// Doubling (x, y) on -x² + y² = 1 + d·x²·y² gives a point with y = 0
+	// exactly when x² = -y², so the order-8 points satisfy
+	// d·y⁴ + 2·y² - 1 = 0, that is y² = (-1 ± sqrt(1 + d)) / d.
+	root := new(big.Int).ModSqrt(new(big.Int).Add(d, big.NewInt(1)), p)
+	dInv := new(big.Int).ModInverse(d, p)
+	out := []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(p, big.NewInt(1))}
+	for _, r := range []*big.Int{root, new(big.Int).Sub(p, root)} {
+		y2 := new(big.Int).Sub(r, big.NewInt(1))
+		y2.Mul(y2, dInv).Mod(y2, p)
+		x2 := new(big.Int).Sub(p, y2)
+		y := new(big.Int).ModSqrt(y2, p)
+		if y == nil || new(big.Int).ModSqrt(x2, p) == nil {
+			continue // no point with this y² lies on the curve
+		}
+		out = append(out, y, new(big.Int).Sub(p, y))
+	}
+	return out
+}()
+
+// hasSmallOrder reports whether the 32-byte encoding raw names a point of
+// order dividing 8.
+func hasSmallOrder(raw []byte) bool {
+	be := make([]byte, len(raw))
+	for i, b := range raw {
+		be[len(raw)-1-i] = b
+	}
+	be[0] &= 0x7f // the sign bit of x
+	y := new(big.Int).SetBytes(be)
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	y.Mod(y, p)
+	for _, s := range smallOrderY {
+		if y.Cmp(s) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // FormatPublicKey formats an Ed25519 public key as publickeyv1_<base58>.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"net/http"
 	"runtime"
 	"strings"
@@ -167,4 +168,64 @@ func FuzzVerifyDifferential(f *testing.F) {
 			}
 		}
 	})
+}
+
+// smallOrderEncodings returns encodings of points of order dividing 8, in
+// every spelling ParsePublicKey must refuse: both sign bits, and y written
+// as its value plus p where that still fits in 255 bits.
+func smallOrderEncodings() [][]byte {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	limit := new(big.Int).Lsh(big.NewInt(1), 255)
+	var out [][]byte
+	for _, y := range smallOrderY {
+		for _, v := range []*big.Int{y, new(big.Int).Add(y, p)} {
+			if v.Cmp(limit) >= 0 {
+				continue
+			}
+			le := make([]byte, 32)
+			be := v.FillBytes(make([]byte, 32))
+			for i := range be {
+				le[31-i] = be[i]
+			}
+			signed := append([]byte(nil), le...)
+			signed[31] |= 0x80
+			out = append(out, le, signed)
+		}
+	}
+	return out
+}
+
+// TestParsePublicKeyRejectsSmallOrder checks that the all-zero key, the
+// identity point and the other small-order encodings are refused, while a
+// generated key is accepted.
+func TestParsePublicKeyRejectsSmallOrder(t *testing.T) {
+	// y of the order-8 point, as published in the curve25519 literature.
+	y8, _ := new(big.Int).SetString("2707385501144840649318225287225658788936804267575313519463743609750303402022", 10)
+	found := false
+	for _, y := range smallOrderY {
+		found = found || y.Cmp(y8) == 0
+	}
+	if len(smallOrderY) != 5 || !found {
+		t.Fatalf("smallOrderY = %v, want 0, 1, p-1 and ±%v", smallOrderY, y8)
+	}
+	identity := make([]byte, 32)
+	identity[0] = 1
+	keys := []string{"publickeyv1_11111111111111111111111111111111", FormatPublicKey(identity)}
+	for _, enc := range smallOrderEncodings() {
+		keys = append(keys, FormatPublicKey(enc))
+	}
+	if len(keys) != 2+14 {
+		t.Fatalf("got %d small-order encodings, want 14", len(keys)-2)
+	}
+	for _, k := range keys {
+		if _, err := ParsePublicKey(k); err == nil || !strings.Contains(err.Error(), "small-order") {
+			t.Errorf("ParsePublicKey(%s) = %v, want a small-order error", k, err)
+		}
+		if _, err := NewVerifier([]string{k}); err == nil {
+			t.Errorf("NewVerifier(%s) succeeded", k)
+		}
+	}
+	if _, err := ParsePublicKey(FormatPublicKey(testPub())); err != nil {
+		t.Fatalf("generated key rejected: %v", err)
+	}
 }
