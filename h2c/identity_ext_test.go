@@ -234,6 +234,8 @@ func TestIdentityKeys(t *testing.T) {
 		{"publickeyv1_", false},
 		{"publickeyv1_0OIl", false}, // not base58
 		{"publickeyv1_3mJr7AoUXx2Wqd", false},
+		{"publickeyv1_11111111111111111111111111111111", false},                   // all zero: small order
+		{endpoint.FormatPublicKey(append([]byte{1}, make([]byte, 31)...)), false}, // the identity point
 	} {
 		_, err := h2c.NewHandler(testServices(), h2c.WithIdentityKeys(tc.key))
 		if (err == nil) != tc.ok {

@@ -609,3 +609,14 @@ func TestNewHandlerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNewHandlerRejectsSmallOrderKey checks that a small-order identity key
+// (here all zero bytes, a plausible placeholder) makes NewHandler fail
+// instead of accepting forged tokens.
+func TestNewHandlerRejectsSmallOrderKey(t *testing.T) {
+	_, err := lambda.NewHandler([]restate.ServiceDefinition{greeter()}, quiet,
+		lambda.WithIdentityKeys("publickeyv1_11111111111111111111111111111111"))
+	if err == nil || !strings.Contains(err.Error(), "small-order") {
+		t.Fatalf("NewHandler with an all-zero key: error %v, want a small-order error", err)
+	}
+}

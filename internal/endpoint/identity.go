@@ -2,14 +2,15 @@ package endpoint
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Request identity (v1): the runtime signs each request with an Ed25519 key
@@ -36,7 +37,58 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	if len(raw) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("identity key %q decodes to %d bytes, want %d", s, len(raw), ed25519.PublicKeySize)
 	}
+	if hasSmallOrder(raw) {
+		return nil, fmt.Errorf("identity key %q is a small-order point, which accepts forged signatures", s)
+	}
 	return ed25519.PublicKey(raw), nil
+}
+
+// smallOrderY holds the y coordinates, reduced mod p, of the eight points of
+// order dividing 8 on edwards25519: 1 (the identity), p-1 (order 2), 0 (the
+// two points of order 4) and ±y8 (the four points of order 8). An encoding
+// whose y reduces to one of them is a small-order key whatever its sign bit
+// and whether or not y was written canonically (below p).
+var smallOrderY = func() []*big.Int {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	// d = -121665 / 121666 mod p.
+	d := new(big.Int).ModInverse(big.NewInt(121666), p)
+	d.Mul(d, big.NewInt(-121665)).Mod(d, p)
+	// Doubling (x, y) on -x² + y² = 1 + d·x²·y² gives a point with y = 0
+	// exactly when x² = -y², so the order-8 points satisfy
+	// d·y⁴ + 2·y² - 1 = 0, that is y² = (-1 ± sqrt(1 + d)) / d.
+	root := new(big.Int).ModSqrt(new(big.Int).Add(d, big.NewInt(1)), p)
+	dInv := new(big.Int).ModInverse(d, p)
+	out := []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(p, big.NewInt(1))}
+	for _, r := range []*big.Int{root, new(big.Int).Sub(p, root)} {
+		y2 := new(big.Int).Sub(r, big.NewInt(1))
+		y2.Mul(y2, dInv).Mod(y2, p)
+		x2 := new(big.Int).Sub(p, y2)
+		y := new(big.Int).ModSqrt(y2, p)
+		if y == nil || new(big.Int).ModSqrt(x2, p) == nil {
+			continue // no point with this y² lies on the curve
+		}
+		out = append(out, y, new(big.Int).Sub(p, y))
+	}
+	return out
+}()
+
+// hasSmallOrder reports whether the 32-byte encoding raw names a point of
+// order dividing 8.
+func hasSmallOrder(raw []byte) bool {
+	be := make([]byte, len(raw))
+	for i, b := range raw {
+		be[len(raw)-1-i] = b
+	}
+	be[0] &= 0x7f // the sign bit of x
+	y := new(big.Int).SetBytes(be)
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	y.Mod(y, p)
+	for _, s := range smallOrderY {
+		if y.Cmp(s) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // FormatPublicKey formats an Ed25519 public key as publickeyv1_<base58>.
@@ -137,85 +189,110 @@ func (v *Verifier) Verify(path string, h http.Header) error {
 	return v.verifyJWT(tokens[0], path)
 }
 
-type jwtHeader struct {
-	Alg string `json:"alg"`
-	Typ string `json:"typ"`
-	Kid string `json:"kid"`
-}
+// MaxTokenBytes is the longest x-restate-jwt-v1 value the verifier looks
+// at. Tokens the runtime signs are a few hundred bytes; anything longer than
+// 4 KiB is rejected before it is split or decoded, so an unauthenticated
+// request cannot make the verifier allocate in proportion to its header.
+const MaxTokenBytes = 4 << 10
 
-type jwtClaims struct {
+// identityClaims are the claims of a request identity token. Exp and Nbf
+// keep their JSON numbers so that fractional seconds compare exactly.
+type identityClaims struct {
 	Aud any      `json:"aud"`
 	Exp *float64 `json:"exp"`
 	Nbf *float64 `json:"nbf"`
 	Iat *float64 `json:"iat"`
 }
 
-func (v *Verifier) verifyJWT(token, path string) error {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("%w: malformed token", ErrUnauthorized)
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return fmt.Errorf("%w: malformed token header", ErrUnauthorized)
-	}
-	var hdr jwtHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return fmt.Errorf("%w: malformed token header", ErrUnauthorized)
-	}
-	if hdr.Alg != "EdDSA" {
-		return fmt.Errorf("%w: algorithm %q is not accepted", ErrUnauthorized, hdr.Alg)
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return fmt.Errorf("%w: malformed token signature", ErrUnauthorized)
-	}
-	signed := []byte(token[:len(parts[0])+1+len(parts[1])])
-	ok := false
-	for _, k := range v.keys {
-		if ed25519.Verify(k, signed, sig) {
-			ok = true
-			break
+// GetExpirationTime returns the exp claim.
+func (c *identityClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return numericDate(c.Exp), nil
+}
+
+// GetNotBefore returns the nbf claim.
+func (c *identityClaims) GetNotBefore() (*jwt.NumericDate, error) { return numericDate(c.Nbf), nil }
+
+// GetIssuedAt returns the iat claim.
+func (c *identityClaims) GetIssuedAt() (*jwt.NumericDate, error) { return numericDate(c.Iat), nil }
+
+// GetIssuer returns no issuer: request identity does not use it.
+func (c *identityClaims) GetIssuer() (string, error) { return "", nil }
+
+// GetSubject returns no subject: request identity does not use it.
+func (c *identityClaims) GetSubject() (string, error) { return "", nil }
+
+// GetAudience returns the string audiences; other JSON values in an
+// audience array are ignored, as they never match a path.
+func (c *identityClaims) GetAudience() (jwt.ClaimStrings, error) {
+	switch a := c.Aud.(type) {
+	case string:
+		return jwt.ClaimStrings{a}, nil
+	case []any:
+		out := make(jwt.ClaimStrings, 0, len(a))
+		for _, x := range a {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
 		}
+		return out, nil
 	}
-	if !ok {
-		return fmt.Errorf("%w: signature does not match any configured key", ErrUnauthorized)
+	return nil, nil
+}
+
+// numericDate converts seconds since the epoch to a date without rounding
+// it down: a fractional part becomes at least one nanosecond, so the date
+// is after the whole second exactly when the number is.
+func numericDate(f *float64) *jwt.NumericDate {
+	if f == nil {
+		return nil
 	}
-	cb, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return fmt.Errorf("%w: malformed token claims", ErrUnauthorized)
+	const limit = float64(1 << 62)
+	switch {
+	case math.IsNaN(*f):
+		// NaN compares false both ways; treat it as the far past, which
+		// fails exp and passes nbf, and exp is required.
+		return &jwt.NumericDate{Time: time.Unix(-1<<62, 0)}
+	case *f >= limit:
+		return &jwt.NumericDate{Time: time.Unix(1<<62, 0)}
+	case *f <= -limit:
+		return &jwt.NumericDate{Time: time.Unix(-1<<62, 0)}
 	}
-	var c jwtClaims
-	if err := json.Unmarshal(cb, &c); err != nil {
-		return fmt.Errorf("%w: malformed token claims", ErrUnauthorized)
+	sec := math.Floor(*f)
+	frac := *f - sec
+	nsec := int64(frac * 1e9)
+	if frac > 0 && nsec == 0 {
+		nsec = 1
 	}
-	if !audienceMatches(c.Aud, path) {
-		return fmt.Errorf("%w: token audience does not match %s", ErrUnauthorized, path)
+	if nsec > 999_999_999 {
+		nsec = 999_999_999
+	}
+	return &jwt.NumericDate{Time: time.Unix(int64(sec), nsec)}
+}
+
+func (v *Verifier) verifyJWT(token, path string) error {
+	if len(token) > MaxTokenBytes {
+		return fmt.Errorf("%w: token of %d bytes is longer than %d", ErrUnauthorized, len(token), MaxTokenBytes)
 	}
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
 	}
-	t := float64(now().Unix())
-	if c.Exp == nil || t >= *c.Exp {
-		return fmt.Errorf("%w: token expired or without expiry", ErrUnauthorized)
+	p := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithAudience(path),
+		jwt.WithExpirationRequired(),
+		jwt.WithNotBeforeRequired(),
+		jwt.WithTimeFunc(now),
+	)
+	keys := make([]jwt.VerificationKey, len(v.keys))
+	for i, k := range v.keys {
+		keys[i] = k
 	}
-	if c.Nbf == nil || t < *c.Nbf {
-		return fmt.Errorf("%w: token not valid yet or without not-before", ErrUnauthorized)
+	_, err := p.ParseWithClaims(token, &identityClaims{}, func(*jwt.Token) (any, error) {
+		return jwt.VerificationKeySet{Keys: keys}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	}
 	return nil
-}
-
-func audienceMatches(aud any, path string) bool {
-	switch a := aud.(type) {
-	case string:
-		return a == path
-	case []any:
-		for _, x := range a {
-			if s, ok := x.(string); ok && s == path {
-				return true
-			}
-		}
-	}
-	return false
 }
