@@ -52,6 +52,15 @@ type RunFunc func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy)
 // held, from the handler goroutine (or from Fail), never concurrently.
 type Output func(frames []byte) error
 
+// Event is what a handler's attempt reports to a runtime that drives it one
+// step at a time (a simulator, an in-process test runtime): frames it
+// wrote, which the Output copied, or, when Idle, that the handler blocks
+// waiting for input (see Waiting).
+type Event struct {
+	Frames []byte
+	Idle   bool
+}
+
 // ErrMisuse is wrapped by the errors of operations made from the wrong place:
 // inside a run closure, or from a goroutine other than the handler's while
 // the handler is busy.
