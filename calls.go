@@ -121,19 +121,14 @@ func callTyped[In, Out any](ctx Context, spec callSpec, specErr error, in In, op
 
 func callRaw[Out any](hc *handlerContext, spec callSpec, param []byte, opts []CallOption) CallFuture[Out] {
 	cfg := applyCallOptions(opts)
-	var idH, resH replay.Handle
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		idH, resH, err = m.Call(spec.replayTarget(&cfg), param)
-		return err
-	})
+	idH, resH, err := hc.inv.Call(spec.replayTarget(&cfg), param)
 	if err != nil {
 		return CallFuture[Out]{Future: failedFuture[Out](hc.inv, err), id: failedFuture[string](hc.inv, err)}
 	}
 	what := "call " + spec.service + "/" + spec.handler
 	return CallFuture[Out]{
-		Future: newValueLeaf[Out](hc.inv, resH, spec.out, what),
-		id:     newLeaf(hc.inv, idH, invocationIDConv),
+		Future: issued(hc.inv, resH, nil, asValue[Out](spec.out, what)),
+		id:     issued(hc.inv, idH, nil, byConv(invocationIDConv)),
 	}
 }
 
@@ -156,16 +151,8 @@ func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []CallOption)
 	if cfg.delay > 0 {
 		invokeTime = uint64(time.Now().Add(cfg.delay).UnixMilli())
 	}
-	var idH replay.Handle
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		idH, err = m.Send(spec.replayTarget(&cfg), param, invokeTime)
-		return err
-	})
-	if err != nil {
-		return Invocation{id: failedFuture[string](hc.inv, err)}
-	}
-	return Invocation{id: newLeaf(hc.inv, idH, invocationIDConv)}
+	idH, err := hc.inv.Send(spec.replayTarget(&cfg), param, invokeTime)
+	return Invocation{id: issued(hc.inv, idH, err, byConv(invocationIDConv))}
 }
 
 // RemoteHandler calls a handler by name: the escape hatch for services
@@ -238,9 +225,7 @@ func (r RemoteObjectHandler[In, Out]) Send(ctx Context, key string, in In, opts 
 // CancelInvocation cancels another invocation by id: its awaits fail with
 // code 409 and it cancels its own child calls.
 func CancelInvocation(ctx Context, invocationID string) error {
-	return ctx.base().inv.Do(func(m *replay.Machine) error {
-		return m.CancelInvocation(invocationID)
-	})
+	return ctx.base().inv.CancelInvocation(invocationID)
 }
 
 // AttachInvocation returns the future of another invocation's result, by
@@ -275,28 +260,12 @@ func idempotentTarget(service, key, handler, idempotencyKey string) wire.Invocat
 
 func attach[T any](ctx Context, t wire.InvocationTarget, c Codec) Future[T] {
 	hc := ctx.base()
-	var h replay.Handle
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.Attach(t)
-		return err
-	})
-	if err != nil {
-		return failedFuture[T](hc.inv, err)
-	}
-	return newValueLeaf[T](hc.inv, h, c, "attach")
+	h, err := hc.inv.Attach(t)
+	return issued(hc.inv, h, err, asValue[T](c, "attach"))
 }
 
 func output[T any](ctx Context, t wire.InvocationTarget, c Codec) Future[Maybe[T]] {
 	hc := ctx.base()
-	var h replay.Handle
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.GetInvocationOutput(t)
-		return err
-	})
-	if err != nil {
-		return failedFuture[Maybe[T]](hc.inv, err)
-	}
-	return newLeaf(hc.inv, h, maybeConv[T](c, "get invocation output"))
+	h, err := hc.inv.InvocationOutput(t)
+	return issued(hc.inv, h, err, byConv(maybeConv[T](c, "get invocation output")))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/qcodr/restate-sdk-go/internal/invocation"
 	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
@@ -161,10 +162,7 @@ func RunAsync[T any](ctx Context, fn func(RunContext) (T, error), opts ...RunOpt
 		}
 		return err
 	})
-	if err != nil {
-		return failedFuture[T](hc.inv, err)
-	}
-	return newNamedValueLeaf[T](hc.inv, h, cfg.codec, "run", cfg.name)
+	return issued(hc.inv, h, err, asNamedValue[T](cfg.codec, "run", cfg.name))
 }
 
 // registerRun registers the closure of a run that needs execution. It takes
@@ -246,16 +244,8 @@ func After(ctx Context, d time.Duration, opts ...SleepOption) Future[Void] {
 		}
 	}
 	wake := uint64(time.Now().Add(d).UnixMilli())
-	var h replay.Handle
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.Sleep(wake, cfg.name)
-		return err
-	})
-	if err != nil {
-		return failedFuture[Void](hc.inv, err)
-	}
-	return newLeaf(hc.inv, h, voidConv)
+	h, err := hc.inv.Sleep(wake, cfg.name)
+	return issued(hc.inv, h, err, byConv(voidConv))
 }
 
 // Sleep waits for a durable timer of d. On replay it returns as soon as the
@@ -281,19 +271,11 @@ func (a Awakeable[T]) ID() string { return a.id }
 // NewAwakeable creates an awakeable whose value is decoded with JSON.
 func NewAwakeable[T any](ctx Context) Awakeable[T] {
 	hc := ctx.base()
-	var (
-		h  replay.Handle
-		id string
-	)
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, id, err = m.Awakeable()
-		return err
-	})
+	h, id, err := hc.inv.Awakeable()
 	if err != nil {
 		return Awakeable[T]{Future: failedFuture[T](hc.inv, err)}
 	}
-	return Awakeable[T]{Future: newNamedValueLeaf[T](hc.inv, h, JSON, "awakeable", id), id: id}
+	return Awakeable[T]{Future: issued(hc.inv, h, nil, asNamedValue[T](JSON, "awakeable", id)), id: id}
 }
 
 // ResolveAwakeable completes the awakeable id with value (encoded as JSON).
@@ -302,17 +284,13 @@ func ResolveAwakeable[T any](ctx Context, id string, value T) error {
 	if err != nil {
 		return fmt.Errorf("restate: cannot encode the awakeable value: %w", err)
 	}
-	return ctx.base().inv.Do(func(m *replay.Machine) error {
-		return m.CompleteAwakeable(id, wire.ValueResult(nonNil(b)))
-	})
+	return ctx.base().inv.CompleteAwakeable(id, wire.ValueResult(nonNil(b)))
 }
 
 // RejectAwakeable fails the awakeable id with a terminal error built from
 // reason (its code and metadata when it is a *TerminalError).
 func RejectAwakeable(ctx Context, id string, reason error) error {
-	return ctx.base().inv.Do(func(m *replay.Machine) error {
-		return m.CompleteAwakeable(id, failureResult(asTerminal(reason)))
-	})
+	return ctx.base().inv.CompleteAwakeable(id, failureResult(asTerminal(reason)))
 }
 
 func asTerminal(err error) *TerminalError {
@@ -334,16 +312,8 @@ func asTerminal(err error) *TerminalError {
 // [RejectSignal] and this invocation's id.
 func Signal[T any](ctx Context, name string) Future[T] {
 	hc := ctx.base()
-	var h replay.Handle
-	err := hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.Signal(name)
-		return err
-	})
-	if err != nil {
-		return failedFuture[T](hc.inv, err)
-	}
-	return newNamedValueLeaf[T](hc.inv, h, JSON, "signal", name)
+	h, err := hc.inv.Signal(name)
+	return issued(hc.inv, h, err, asNamedValue[T](JSON, "signal", name))
 }
 
 // ResolveSignal sends the named signal with value to another invocation.
@@ -352,17 +322,13 @@ func ResolveSignal[T any](ctx Context, invocationID, name string, value T) error
 	if err != nil {
 		return fmt.Errorf("restate: cannot encode the signal value: %w", err)
 	}
-	return ctx.base().inv.Do(func(m *replay.Machine) error {
-		return m.SendSignal(invocationID, name, wire.ValueResult(nonNil(b)))
-	})
+	return ctx.base().inv.SendSignal(invocationID, name, wire.ValueResult(nonNil(b)))
 }
 
 // RejectSignal fails the named signal of another invocation with a terminal
 // error built from reason.
 func RejectSignal(ctx Context, invocationID, name string, reason error) error {
-	return ctx.base().inv.Do(func(m *replay.Machine) error {
-		return m.SendSignal(invocationID, name, failureResult(asTerminal(reason)))
-	})
+	return ctx.base().inv.SendSignal(invocationID, name, failureResult(asTerminal(reason)))
 }
 
 // ---------------------------------------------------------------------------
@@ -384,31 +350,18 @@ func Promise[T any](ctx WorkflowSharedContext, name string) DurablePromise[T] {
 // Result returns the future of the promise's value: it completes when the
 // promise is resolved or rejected.
 func (p DurablePromise[T]) Result() Future[T] {
-	var h replay.Handle
-	err := p.hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.GetPromise(p.name)
-		return err
-	})
-	if err != nil {
-		return failedFuture[T](p.hc.inv, err)
-	}
-	return newNamedValueLeaf[T](p.hc.inv, h, JSON, "promise", p.name)
+	h, err := p.hc.inv.GetPromise(p.name)
+	return issued(p.hc.inv, h, err, asNamedValue[T](JSON, "promise", p.name))
 }
 
 // Peek returns the future of the promise's value if it is completed
 // (Maybe.Ok false otherwise), without waiting for it.
 func (p DurablePromise[T]) Peek() Future[Maybe[T]] {
-	var h replay.Handle
-	err := p.hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.PeekPromise(p.name)
-		return err
-	})
+	h, err := p.hc.inv.PeekPromise(p.name)
 	if err != nil {
 		return failedFuture[Maybe[T]](p.hc.inv, err)
 	}
-	return newLeaf(p.hc.inv, h, maybeConv[T](JSON, fmt.Sprintf("promise %q", p.name)))
+	return issued(p.hc.inv, h, nil, byConv(maybeConv[T](JSON, fmt.Sprintf("promise %q", p.name))))
 }
 
 // Resolve completes the promise with value. It fails with a terminal error
@@ -428,15 +381,52 @@ func (p DurablePromise[T]) Reject(reason error) error {
 }
 
 func (p DurablePromise[T]) complete(r wire.Result) error {
-	var h replay.Handle
-	err := p.hc.inv.Do(func(m *replay.Machine) error {
-		var err error
-		h, err = m.CompletePromise(p.name, r)
-		return err
-	})
+	h, err := p.hc.inv.CompletePromise(p.name, r)
 	if err != nil {
 		return err
 	}
 	_, err = newLeaf(p.hc.inv, h, voidConv).Await()
 	return err
+}
+
+// leafKind says how the future of a command decodes its result: with conv,
+// or else as a value or terminal failure decoded with codec, named what
+// (and name) in errors.
+type leafKind[T any] struct {
+	conv       func(wire.Result) (T, error)
+	codec      Codec
+	what, name string
+}
+
+// byConv is the leafKind of a result that conv decodes.
+func byConv[T any](conv func(wire.Result) (T, error)) leafKind[T] {
+	return leafKind[T]{conv: conv}
+}
+
+// asValue is the leafKind of a value decoded with c.
+func asValue[T any](c Codec, what string) leafKind[T] {
+	return leafKind[T]{codec: c, what: what}
+}
+
+// asNamedValue is the leafKind of a value decoded with c, for an operation
+// with a name (a run, a signal, a promise); the error text is only built
+// when needed.
+func asNamedValue[T any](c Codec, what, name string) leafKind[T] {
+	return leafKind[T]{codec: c, what: what, name: name}
+}
+
+// issued returns the future of the command whose handle is h, or a failed
+// future with err when issuing the command failed: the one way every
+// operation that issues a command turns its outcome into a future.
+func issued[T any](inv *invocation.Invocation, h replay.Handle, err error, k leafKind[T]) Future[T] {
+	if err != nil {
+		return failedFuture[T](inv, err)
+	}
+	if k.conv != nil {
+		return newLeaf(inv, h, k.conv)
+	}
+	if k.name != "" {
+		return newNamedValueLeaf[T](inv, h, k.codec, k.what, k.name)
+	}
+	return newValueLeaf[T](inv, h, k.codec, k.what)
 }

@@ -36,13 +36,6 @@ const (
 	stopStalled
 )
 
-// event is what the handler goroutine reports: frames it wrote, or (bidi)
-// that it blocks waiting for input.
-type event struct {
-	frames []byte
-	idle   bool
-}
-
 // attempt is the runtime side of one attempt of an invocation.
 type attempt struct {
 	e      *Env
@@ -53,7 +46,7 @@ type attempt struct {
 	done   chan struct{} // closed once the handler goroutine exited
 
 	mu     sync.Mutex
-	events []event
+	events []invocation.Event
 
 	// The rest is guarded by the environment's lock.
 	lastEvent time.Time
@@ -88,7 +81,7 @@ type attempt struct {
 
 func (a *attempt) write(b []byte) error {
 	a.mu.Lock()
-	a.events = append(a.events, event{frames: slices.Clone(b)})
+	a.events = append(a.events, invocation.Event{Frames: slices.Clone(b)})
 	a.mu.Unlock()
 	a.e.wake()
 	return nil
@@ -96,7 +89,7 @@ func (a *attempt) write(b []byte) error {
 
 func (a *attempt) waiting() {
 	a.mu.Lock()
-	a.events = append(a.events, event{idle: true})
+	a.events = append(a.events, invocation.Event{Idle: true})
 	a.mu.Unlock()
 	a.e.wake()
 }
@@ -228,10 +221,10 @@ func (e *Env) drain(a *attempt) bool {
 	a.mu.Unlock()
 	for _, ev := range evs {
 		a.lastEvent = time.Now()
-		if ev.idle {
+		if ev.Idle {
 			e.idleEvent(a)
 		} else {
-			e.frames(a, ev.frames)
+			e.frames(a, ev.Frames)
 		}
 	}
 	if len(a.held) > 0 {

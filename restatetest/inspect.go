@@ -20,13 +20,13 @@ type Property string
 const (
 	// Determinism: on replay the handler issued a command other than the
 	// journaled one; the engine failed the attempt with code 570.
-	Determinism Property = "replay determinism"
+	Determinism Property = sim.Determinism
 	// Protocol: the engine reported a protocol violation (571) or wrote
 	// something the runtime does not accept.
-	Protocol Property = "protocol"
+	Protocol Property = sim.Protocol
 	// Progress: a handler blocked outside the SDK for longer than the
 	// attempt timeout.
-	Progress Property = "progress"
+	Progress Property = sim.Progress
 )
 
 // Violation is a bug the environment found in a handler (or in the SDK):

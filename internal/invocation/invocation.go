@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -50,6 +51,15 @@ type RunFunc func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy)
 // Output receives the engine's frames. The invocation calls it with its lock
 // held, from the handler goroutine (or from Fail), never concurrently.
 type Output func(frames []byte) error
+
+// Event is what a handler's attempt reports to a runtime that drives it one
+// step at a time (a simulator, an in-process test runtime): frames it
+// wrote, which the Output copied, or, when Idle, that the handler blocks
+// waiting for input (see Waiting).
+type Event struct {
+	Frames []byte
+	Idle   bool
+}
 
 // ErrMisuse is wrapped by the errors of operations made from the wrong place:
 // inside a run closure, or from a goroutine other than the handler's while
@@ -237,6 +247,9 @@ func (inv *Invocation) Run(h HandlerFunc) {
 	inv.run(h)
 }
 
+// run must keep a frame of its own, which onRunGoroutine looks for.
+//
+//go:noinline
 func (inv *Invocation) run(h HandlerFunc) {
 	// The frames below a waiting handler are kept small (the work before and
 	// after it is in functions of their own), so that a parked invocation's
@@ -333,26 +346,25 @@ func (inv *Invocation) exitLocked() {
 	panic(exitSignal{})
 }
 
-// runFunction is the name of Invocation.run, which onRunGoroutine looks
-// for on the calling goroutine's stack (TestRunFunctionName checks it).
-const runFunction = "github.com/qcodr/restate-sdk-go/internal/invocation.(*Invocation).run"
+// runEntry is the entry address of Invocation.run, taken from the method
+// itself rather than from its name, so that a rename cannot break
+// onRunGoroutine: the compiler checks the reference.
+var runEntry = reflect.ValueOf((*Invocation).run).Pointer()
 
 // onRunGoroutine reports whether the calling goroutine is running a
-// handler, that is whether Invocation.run is on its stack. It walks the
-// stack, which is cheap next to what ends an attempt (a suspension or a
-// failure written to the runtime), the only time it is called.
+// handler, that is whether a frame of Invocation.run is on its stack. run
+// is never inlined, so it always has a frame of its own, and a function
+// inlined into run reports run's entry as the outermost one. The walk is
+// cheap next to what ends an attempt (a suspension or a failure written to
+// the runtime), the only time it happens, and costs the hot path nothing.
 func onRunGoroutine() bool {
 	var pcs [64]uintptr
 	for skip := 2; ; {
 		n := runtime.Callers(skip, pcs[:])
-		frames := runtime.CallersFrames(pcs[:n])
-		for {
-			f, more := frames.Next()
-			if f.Function == runFunction {
+		for _, pc := range pcs[:n] {
+			// pc is a return address; pc-1 is inside the call.
+			if f := runtime.FuncForPC(pc - 1); f != nil && f.Entry() == runEntry {
 				return true
-			}
-			if !more {
-				break
 			}
 		}
 		if n < len(pcs) {

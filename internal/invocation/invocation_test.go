@@ -353,21 +353,77 @@ func types(msgs []wire.Message) []wire.Type {
 	return ts
 }
 
-// TestRunFunctionName checks the name onRunGoroutine looks for.
-func TestRunFunctionName(t *testing.T) {
+// TestOnRunGoroutine checks that onRunGoroutine finds run on the
+// handler's goroutine, whether started with Start or Run, and not on a
+// goroutine the handler starts nor on the caller of Start.
+func TestOnRunGoroutine(t *testing.T) {
 	t.Parallel()
-	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
-	var onRun bool
-	inv.Run(func(inv *Invocation) error {
-		inv.Input()
-		onRun = onRunGoroutine()
-		return inv.Return(wire.VoidResult())
-	})
-	if !onRun {
-		t.Errorf("onRunGoroutine() = false inside run; is runFunction %q still the name of Invocation.run?", runFunction)
+	for _, start := range []string{"Start", "Run"} {
+		inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+		var inHandler, inChild bool
+		h := func(inv *Invocation) error {
+			inv.Input()
+			inHandler = onRunGoroutine()
+			done := make(chan struct{})
+			go func() { inChild = onRunGoroutine(); close(done) }()
+			<-done
+			return inv.Return(wire.VoidResult())
+		}
+		if start == "Start" {
+			inv.Start(h)
+		} else {
+			inv.Run(h)
+		}
+		<-inv.Done()
+		if !inHandler || inChild {
+			t.Errorf("%s: onRunGoroutine() in the handler %v, on its child %v; want true, false", start, inHandler, inChild)
+		}
 	}
 	if onRunGoroutine() {
 		t.Error("onRunGoroutine() = true outside run")
+	}
+}
+
+// TestExitDeepInHandler checks that an operation far below the handler
+// (more frames than one stack walk reads, through closures the compiler may
+// inline) still ends the handler by unwinding to run: Run returns on the
+// calling goroutine, with the suspension written, and the code after the
+// operation never runs.
+func TestExitDeepInHandler(t *testing.T) {
+	t.Parallel()
+	inv, output := recorded(t)
+	inv.CloseInput()
+	continued := false
+	var deep func(n int)
+	deep = func(n int) {
+		if n > 0 {
+			deep(n - 1)
+			return
+		}
+		h := sleep(inv)
+		_, _ = inv.Await(replay.Single(h), peekResolver{h}) // suspends
+		continued = true
+	}
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		inv.Run(func(inv *Invocation) error {
+			inv.Input()
+			deep(200)
+			return inv.Return(wire.VoidResult())
+		})
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return on its caller's goroutine")
+	}
+	if continued {
+		t.Error("the handler continued after the attempt suspended")
+	}
+	msgs := output()
+	if len(msgs) != 2 || msgs[1].Type() != wire.TypeSuspension {
+		t.Errorf("output %v, want sleep, suspension", types(msgs))
 	}
 }
 

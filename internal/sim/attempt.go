@@ -12,22 +12,15 @@ import (
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
-// event is what the handler goroutine reports to the runtime: frames it
-// wrote, or that it blocks waiting for input.
-type event struct {
-	frames []byte
-	idle   bool
-}
-
 // queue passes events from the handler goroutine to the runtime without
 // ever blocking the handler, which holds the invocation's lock meanwhile.
 type queue struct {
 	mu  sync.Mutex
-	evs []event
+	evs []invocation.Event
 	ch  chan struct{}
 }
 
-func (q *queue) push(e event) {
+func (q *queue) push(e invocation.Event) {
 	q.mu.Lock()
 	q.evs = append(q.evs, e)
 	q.mu.Unlock()
@@ -37,7 +30,7 @@ func (q *queue) push(e event) {
 	}
 }
 
-func (q *queue) take() []event {
+func (q *queue) take() []invocation.Event {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	evs := q.evs
@@ -113,12 +106,12 @@ func (s *sim) runAttempt(plan Plan, retries uint32) ending {
 	q := &queue{ch: make(chan struct{}, 1)}
 	a := &attempt{s: s, dec: wire.NewDecoder(0), closed: plan.Mode == RequestResponse}
 	a.inv = invocation.New(ctx, m, func(frames []byte) error {
-		q.push(event{frames: slices.Clone(frames)})
+		q.push(invocation.Event{Frames: slices.Clone(frames)})
 		return nil
 	})
 	a.inv.Logger = s.cfg.Logger
 	if plan.Mode == Bidi {
-		a.inv.Waiting = func() { q.push(event{idle: true}) }
+		a.inv.Waiting = func() { q.push(invocation.Event{Idle: true}) }
 	}
 	a.inv.Start(s.cfg.Handler)
 
@@ -140,7 +133,7 @@ func (s *sim) runAttempt(plan Plan, retries uint32) ending {
 		case <-q.ch:
 		case <-a.inv.Done():
 			for _, ev := range q.take() {
-				if !ev.idle {
+				if !ev.Idle {
 					a.handle(ev)
 				}
 			}
@@ -203,16 +196,16 @@ func firstFrame(b []byte) wire.Message {
 	return msg
 }
 
-func (a *attempt) handle(ev event) {
+func (a *attempt) handle(ev invocation.Event) {
 	s := a.s
 	if s.violation != nil {
 		return
 	}
-	if ev.idle {
+	if ev.Idle {
 		a.idle()
 		return
 	}
-	a.dec.Write(ev.frames)
+	a.dec.Write(ev.Frames)
 	for s.violation == nil {
 		f, ok, err := a.dec.Next()
 		if err != nil {

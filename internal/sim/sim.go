@@ -204,25 +204,26 @@ type Config struct {
 	Scheduler  Scheduler
 }
 
-// Property names what a violation breaks.
-type Property string
-
-// The properties the simulator checks by itself.
+// The properties the simulator checks by itself, by name. They are the one
+// declaration of these names: package restatetest gives them its exported
+// Property type, and props reports them as they are.
 const (
 	// Determinism: a replay issued a command other than the journaled one
 	// (the engine failed the attempt with 570).
-	Determinism Property = "replay determinism"
+	Determinism = "replay determinism"
 	// ExactlyOnce: a run whose result is journaled executed again.
-	ExactlyOnce Property = "exactly-once side effects"
+	ExactlyOnce = "exactly-once side effects"
 	// Protocol: the engine broke the protocol, or reported a violation.
-	Protocol Property = "protocol"
+	Protocol = "protocol"
 	// Progress: the invocation cannot complete.
-	Progress Property = "progress"
+	Progress = "progress"
 )
 
 // Violation is the first property violation of a run.
 type Violation struct {
-	Property Property
+	// Property is the name of the property violated: one of the constants
+	// above.
+	Property string
 	// Attempt is the attempt that showed it (from 1).
 	Attempt int
 	// Message says what happened, in the engine's words when the engine
@@ -349,7 +350,7 @@ func (s *sim) tracef(format string, args ...any) {
 	s.trace = append(s.trace, fmt.Sprintf(format, args...))
 }
 
-func (s *sim) violate(p Property, format string, args ...any) {
+func (s *sim) violate(p string, format string, args ...any) {
 	if s.violation == nil {
 		s.violation = &Violation{Property: p, Attempt: s.attempt, Message: fmt.Sprintf(format, args...)}
 		s.tracef("  VIOLATION (%s): %s", p, s.violation.Message)
