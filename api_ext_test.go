@@ -706,6 +706,25 @@ func TestErrorMatching(t *testing.T) {
 	if !errors.Is(fmt.Errorf("wrapped: %w", &restate.TerminalError{Code: 409}), restate.ErrCancelled) {
 		t.Error("a 409 does not match ErrCancelled")
 	}
+	if errors.Is(&restate.TerminalError{Code: restate.CodePreconditionFailed}, restate.ErrCancelled) {
+		t.Error("a 412 matches ErrCancelled")
+	}
+	codes := []struct {
+		err  error
+		want restate.Code
+	}{
+		{nil, 0},
+		{errors.New("transient"), restate.CodeInternal},
+		{&restate.TerminalError{}, restate.CodeInternal},
+		{restate.ErrCancelled, restate.CodeCancelled},
+		{restate.ErrTimeout, restate.CodeTimeout},
+		{fmt.Errorf("wrapped: %w", &restate.TerminalError{Code: restate.CodeNotFound}), 404},
+	}
+	for _, c := range codes {
+		if got := restate.ErrorCode(c.err); got != c.want {
+			t.Errorf("ErrorCode(%v) = %d, want %d", c.err, got, c.want)
+		}
+	}
 	got := run(t, svc(func(ctx restate.Context, _ string) (string, error) {
 		a := restate.NewAwakeable[string](ctx)
 		_, err := restate.WithTimeout(ctx, a.Future, time.Minute).Await()

@@ -12,6 +12,49 @@ import (
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
+// Code is the HTTP-like status of a terminal failure, as Restate carries it
+// on the wire and in the ingress's answers. Any value in 400..599 is valid;
+// the constants name the ones the runtime and this SDK give a meaning to.
+//
+// 409 is not a general "conflict": Restate reports a cancelled invocation,
+// call or await as a 409 failure, and [ErrCancelled] matches every 409. (The
+// runtime also answers two of its own conflicts with 409: a durable promise
+// completed twice, and a workflow's run invoked twice.) Give domain
+// conflicts (a seat that is taken, a user that exists) another code, such as
+// [CodePreconditionFailed] or [CodeUnprocessable].
+type Code uint16
+
+// The codes the runtime and this SDK give a meaning to.
+const (
+	// CodeBadRequest: the input was rejected (it could not be decoded, or
+	// a handler refused it).
+	CodeBadRequest Code = 400
+	// CodeNotFound: the thing asked for does not exist.
+	CodeNotFound Code = 404
+	// CodeTimeout: a deadline passed first; the error of a [WithTimeout]
+	// timer carries it (match that one with [ErrTimeout]).
+	CodeTimeout Code = 408
+	// CodeCancelled: the invocation or a callee was cancelled. Restate uses
+	// it for cancellation only, and [ErrCancelled] matches it.
+	CodeCancelled Code = 409
+	// CodePreconditionFailed: the request conflicts with the current state
+	// (a domain conflict).
+	CodePreconditionFailed Code = 412
+	// CodeUnprocessable: the input is well formed but invalid.
+	CodeUnprocessable Code = 422
+	// CodeInternal: the default code of a terminal error (a zero Code).
+	CodeInternal Code = 500
+	// CodeJournalMismatch: the handler did not replay its journal
+	// deterministically.
+	CodeJournalMismatch Code = 570
+	// CodeProtocolViolation: the runtime sent something the protocol does
+	// not allow.
+	CodeProtocolViolation Code = 571
+	// CodeUnsupportedFeature: the handler used a feature the negotiated
+	// protocol version does not have.
+	CodeUnsupportedFeature Code = 573
+)
+
 // TerminalError is a failure that Restate does not retry. Returned from a
 // handler it becomes the invocation's result; returned from a run closure it
 // is journaled as the run's result. Calls, awakeables, promises and signals
@@ -21,8 +64,9 @@ import (
 // an error chain with errors.As, or test it with [IsTerminal] and
 // [ErrorCode].
 type TerminalError struct {
-	// Code is an HTTP-like status; 0 means 500.
-	Code uint16
+	// Code is the failure's status; 0 means [CodeInternal] (500). Do not
+	// use [CodeCancelled] (409) for anything but cancellation.
+	Code Code
 	// Message is the failure's message; empty means the wrapped error's.
 	Message string
 	// Metadata travels with the failure (protocol V6 and newer; on V5 an
@@ -50,9 +94,9 @@ func (e *TerminalError) message() string {
 	return fmt.Sprintf("terminal error %d", e.code())
 }
 
-func (e *TerminalError) code() uint16 {
+func (e *TerminalError) code() Code {
 	if e.Code == 0 {
-		return 500
+		return CodeInternal
 	}
 	return e.Code
 }
@@ -60,28 +104,33 @@ func (e *TerminalError) code() uint16 {
 // Unwrap returns the wrapped cause.
 func (e *TerminalError) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrCancelled) match any terminal error with code
-// 409 (this invocation's cancellation, or a callee's), and
-// errors.Is(err, ErrTimeout) match the error of a [WithTimeout] timer — not
-// a 408 that came from elsewhere.
+// Is makes errors.Is(err, ErrCancelled) match every terminal error with
+// [CodeCancelled] (409), and errors.Is(err, ErrTimeout) match the error of a
+// [WithTimeout] timer only, not a 408 that came from elsewhere.
+//
+// The 409 rule is deliberate: Restate sends a cancellation (this
+// invocation's, a callee's, or the kill of an attached invocation) as a plain
+// 409 failure, with nothing else to tell it apart, so a 409 that a handler
+// returns for its own reasons reads as a cancellation to every caller.
 func (e *TerminalError) Is(target error) bool {
 	switch target {
 	case ErrCancelled:
-		return e.code() == 409
+		return e.code() == CodeCancelled
 	case ErrTimeout:
 		return e.Err == errTimerFired
 	}
 	return false
 }
 
-// ErrCancelled matches (with errors.Is) the terminal error an await returns
-// when the invocation was cancelled: code 409. Child calls were cancelled
-// too; the handler may still write state and return.
-var ErrCancelled error = &TerminalError{Code: 409, Message: "cancelled"}
+// ErrCancelled matches (with errors.Is) every terminal error with
+// [CodeCancelled] (409): the error an await returns when the invocation was
+// cancelled, and a callee's or an attached invocation's cancellation. Child
+// calls were cancelled too; the handler may still write state and return.
+var ErrCancelled error = &TerminalError{Code: CodeCancelled, Message: "cancelled"}
 
 // ErrTimeout matches (with errors.Is) the terminal error of a future wrapped
-// by [WithTimeout] whose timer fired first (code 408).
-var ErrTimeout error = &TerminalError{Code: 408, Message: "timeout", Err: errTimerFired}
+// by [WithTimeout] whose timer fired first ([CodeTimeout], 408).
+var ErrTimeout error = &TerminalError{Code: CodeTimeout, Message: "timeout", Err: errTimerFired}
 
 // Terminal marks err as terminal with code 500: Restate will not retry it.
 // Use a TerminalError literal for another code or metadata.
@@ -109,9 +158,9 @@ func IsTerminal(err error) bool {
 	return errors.As(err, &te)
 }
 
-// ErrorCode returns the code of the terminal error in err's chain, 500 for
-// other non-nil errors, and 0 for nil.
-func ErrorCode(err error) uint16 {
+// ErrorCode returns the code of the terminal error in err's chain,
+// [CodeInternal] for other non-nil errors, and 0 for nil.
+func ErrorCode(err error) Code {
 	if err == nil {
 		return 0
 	}
@@ -119,7 +168,7 @@ func ErrorCode(err error) uint16 {
 	if errors.As(err, &te) {
 		return te.code()
 	}
-	return 500
+	return CodeInternal
 }
 
 type retryAfterError struct {
@@ -170,7 +219,7 @@ func failureResult(te *TerminalError) wire.Result {
 
 // terminalFromFailure converts a journaled failure back to a terminal error.
 func terminalFromFailure(f wire.Failure) *TerminalError {
-	te := &TerminalError{Code: uint16(f.Code), Message: f.Message}
+	te := &TerminalError{Code: Code(f.Code), Message: f.Message}
 	if len(f.Metadata) > 0 {
 		te.Metadata = make(map[string]string, len(f.Metadata))
 		for _, m := range f.Metadata {

@@ -55,7 +55,7 @@ func responseError(resp *http.Response, data []byte) error {
 		if code == 0 {
 			code = uint16(resp.StatusCode)
 		}
-		return &restate.TerminalError{Code: code, Message: body.Message, Metadata: body.Metadata}
+		return &restate.TerminalError{Code: restate.Code(code), Message: body.Message, Metadata: body.Metadata}
 	}
 	msg := body.Message
 	if jsonErr != nil || msg == "" {

@@ -40,7 +40,7 @@ var book = restate.NewObjectHandler("book", func(ctx restate.ObjectContext, who 
 		return Booking{}, err
 	}
 	if len(seats) >= 3 {
-		return Booking{}, &restate.TerminalError{Code: 409, Message: "sold out"}
+		return Booking{}, &restate.TerminalError{Code: restate.CodePreconditionFailed, Message: "sold out"}
 	}
 	seat, err := restate.Run(ctx, func(rc restate.RunContext) (int, error) { return holdSeat(rc) },
 		restate.WithName("hold seat"))

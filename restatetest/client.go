@@ -284,7 +284,7 @@ func decodeResult[Out any](decode func([]byte) (Out, error), res wire.Result, wh
 }
 
 func terminal(f wire.Failure) error {
-	te := &restate.TerminalError{Code: uint16(f.Code), Message: f.Message}
+	te := &restate.TerminalError{Code: restate.Code(f.Code), Message: f.Message}
 	if len(f.Metadata) > 0 {
 		te.Metadata = make(map[string]string, len(f.Metadata))
 		for _, m := range f.Metadata {

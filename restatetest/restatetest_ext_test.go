@@ -65,7 +65,7 @@ func call[In, Out any](t *testing.T, env *restatetest.Env, target restate.Target
 	return out
 }
 
-func wantCode(t *testing.T, err error, code uint16, message string) {
+func wantCode(t *testing.T, err error, code restate.Code, message string) {
 	t.Helper()
 	var te *restate.TerminalError
 	if !errors.As(err, &te) || te.Code != code || (message != "" && te.Message != message) {

@@ -66,7 +66,7 @@ func (c *Cron) start(ctx restate.ObjectContext, s Schedule) (Status, error) {
 		return Status{}, err
 	}
 	if st.Active {
-		return st, &restate.TerminalError{Code: 409, Message: "job " + ctx.Key() + " is already running"}
+		return st, &restate.TerminalError{Code: restate.CodePreconditionFailed, Message: "job " + ctx.Key() + " is already running"}
 	}
 	if s.IntervalMillis < 10 {
 		return st, &restate.TerminalError{Code: 400, Message: "intervalMillis must be at least 10"}

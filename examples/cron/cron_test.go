@@ -105,8 +105,8 @@ func TestStartTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ingress.Call(ctx, env.Client, jobs.Start.Target(job), cron.Schedule{IntervalMillis: 60_000})
-	if restate.ErrorCode(err) != 409 {
-		t.Fatalf("second start = %v, want code 409", err)
+	if restate.ErrorCode(err) != restate.CodePreconditionFailed {
+		t.Fatalf("second start = %v, want code 412", err)
 	}
 	if _, err := ingress.Call(ctx, env.Client, jobs.Stop.Target(job), restate.Void{}); err != nil {
 		t.Fatal(err)

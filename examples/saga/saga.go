@@ -98,7 +98,7 @@ func New(gw Gateway, issue Issuer) *Saga {
 			return err
 		}
 		if st.Holder != "" && st.Holder != user {
-			return &restate.TerminalError{Code: 409, Message: "seat " + ctx.Key() + " is taken"}
+			return &restate.TerminalError{Code: restate.CodePreconditionFailed, Message: "seat " + ctx.Key() + " is taken"}
 		}
 		return seat.Set(ctx, Seat{Holder: user})
 	}))

@@ -70,8 +70,8 @@ func TestSeatTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ingress.Call(ctx, env.Client, booking.Buy.Target(), saga.Order{User: "cem", Seats: []string{"B1", "B2"}, Card: card})
-	if restate.ErrorCode(err) != 409 {
-		t.Fatalf("checkout of a taken seat = %v, want code 409", err)
+	if restate.ErrorCode(err) != restate.CodePreconditionFailed {
+		t.Fatalf("checkout of a taken seat = %v, want code 412", err)
 	}
 	if diff := cmp.Diff(map[string]saga.Seat{"B1": {}, "B2": {Holder: "bob"}}, seats(t, "B1", "B2")); diff != "" {
 		t.Errorf("seats (-want +got):\n%s", diff)

@@ -113,7 +113,7 @@ func New(outbox Outbox) *App {
 			return User{}, err
 		}
 		if exists {
-			return User{}, &restate.TerminalError{Code: 409, Message: "user " + ctx.Key() + " already exists"}
+			return User{}, &restate.TerminalError{Code: restate.CodePreconditionFailed, Message: "user " + ctx.Key() + " already exists"}
 		}
 		u.ID, u.Verified = ctx.Key(), false
 		return u, profile.Set(ctx, u)

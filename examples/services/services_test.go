@@ -142,8 +142,8 @@ func TestSignupExistingUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ingress.Call(ctx, env.Client, app.Run.Target(user), services.SignupRequest{Name: "Dee", Email: "dee@example.com"})
-	if restate.ErrorCode(err) != 409 {
-		t.Fatalf("signup of an existing user = %v, want code 409", err)
+	if restate.ErrorCode(err) != restate.CodePreconditionFailed {
+		t.Fatalf("signup of an existing user = %v, want code 412", err)
 	}
 	if n := len(outbox.Sent("dee@example.com")); n != 0 {
 		t.Errorf("%d emails sent, want none", n)
