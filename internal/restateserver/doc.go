@@ -15,6 +15,15 @@
 // process (keeping its data, ports and environment), register service
 // deployments and call a few admin endpoints (cancel, kill, SQL query).
 //
+// [StartCluster] launches several servers (three by default) that form one
+// Restate cluster: each node has its own base directory and runs every role,
+// the first provisions the cluster, the log is the replicated loglet with a
+// replication factor of two (by default) and the metadata store is the
+// replicated one embedded in the nodes. The returned [Cluster] waits until
+// every node has joined and every partition has an active leader, registers
+// deployments once for the whole cluster, and kills (SIGKILL) and restarts
+// single nodes.
+//
 // The server runs in its own process group and, on Linux, is killed when the
 // process that started it dies, so crashed tests do not leak runtimes.
 //

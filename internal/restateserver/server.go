@@ -86,6 +86,14 @@ type Server struct {
 	nodePort    int
 	proc        *process
 	closed      bool
+
+	// inCluster is set for the nodes of a [Cluster]: their readiness is
+	// checked cluster-wide, not by waitPartitionsReady, which expects one
+	// node to lead every partition.
+	inCluster bool
+	// extraEnv holds variables a [Cluster] computes for its node; the
+	// user's Env still takes precedence.
+	extraEnv map[string]string
 }
 
 // process is one run of the server binary.
@@ -116,6 +124,43 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	s, err := newServer(bins, opts)
+	if err != nil {
+		return nil, err
+	}
+
+	// Ports are picked by binding to port 0 and closing the listener, which
+	// leaves a small window for another process to take them: retry with
+	// fresh ports when the server cannot bind.
+	const attempts = 3
+	var lastErr error
+	for attempt := 1; attempt <= attempts; attempt++ {
+		ports, err := freePorts(3)
+		if err != nil {
+			s.cleanup()
+			return nil, err
+		}
+		s.mu.Lock()
+		s.ingressPort, s.adminPort, s.nodePort = ports[0], ports[1], ports[2]
+		s.mu.Unlock()
+		mark := len(s.logs.String())
+		err = s.launchAndWait(ctx)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		s.Kill()
+		if ctx.Err() != nil || !bindFailure(s.logs.String()[min(mark, len(s.logs.String())):]) {
+			break
+		}
+	}
+	s.cleanup()
+	return nil, lastErr
+}
+
+// newServer prepares a Server (base directory, log sink) without starting
+// it or choosing its ports.
+func newServer(bins Binaries, opts Options) (*Server, error) {
 	s := &Server{
 		bin:          bins.Server,
 		ctl:          bins.Ctl,
@@ -158,34 +203,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		sink = f
 	}
 	s.logs = newTailBuffer(logTailSize, sink)
-
-	// Ports are picked by binding to port 0 and closing the listener, which
-	// leaves a small window for another process to take them: retry with
-	// fresh ports when the server cannot bind.
-	const attempts = 3
-	var lastErr error
-	for attempt := 1; attempt <= attempts; attempt++ {
-		ports, err := freePorts(3)
-		if err != nil {
-			s.cleanup()
-			return nil, err
-		}
-		s.mu.Lock()
-		s.ingressPort, s.adminPort, s.nodePort = ports[0], ports[1], ports[2]
-		s.mu.Unlock()
-		mark := len(s.logs.String())
-		err = s.launchAndWait(ctx)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		s.Kill()
-		if ctx.Err() != nil || !bindFailure(s.logs.String()[min(mark, len(s.logs.String())):]) {
-			break
-		}
-	}
-	s.cleanup()
-	return nil, lastErr
+	return s, nil
 }
 
 // bindFailure reports whether the server output says a port was taken.
@@ -232,6 +250,9 @@ func (s *Server) environ() []string {
 	vars["RESTATE_LOG_DISABLE_ANSI_CODES"] = "true"
 	// One line per event keeps log tails readable.
 	vars["RESTATE_LOG_FORMAT"] = "compact"
+	for k, v := range s.extraEnv {
+		vars[k] = v
+	}
 	for k, v := range s.userEnv {
 		vars[k] = v
 	}
@@ -246,14 +267,30 @@ func (s *Server) environ() []string {
 // launchAndWait starts the process with the current ports and waits for
 // health. The caller must not hold s.mu.
 func (s *Server) launchAndWait(ctx context.Context) error {
+	p, err := s.launch()
+	if err != nil {
+		return err
+	}
+	if err := s.waitHealthy(ctx, p); err != nil {
+		return err
+	}
+	if s.inCluster {
+		return nil
+	}
+	return s.waitPartitionsReady(ctx)
+}
+
+// launch starts the process with the current ports without waiting for it.
+// The caller must not hold s.mu.
+func (s *Server) launch() (*process, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return errors.New("restateserver: server is closed")
+		return nil, errors.New("restateserver: server is closed")
 	}
 	if s.proc != nil && !s.proc.exited() {
 		s.mu.Unlock()
-		return errors.New("restateserver: server is already running")
+		return nil, errors.New("restateserver: server is already running")
 	}
 	cmd := exec.Command(s.bin, "--base-dir", s.baseDir, "--no-logo")
 	cmd.Env = s.environ()
@@ -265,7 +302,7 @@ func (s *Server) launchAndWait(ctx context.Context) error {
 		s.bin, s.ingressPort, s.adminPort, s.nodePort, time.Now().Format(time.RFC3339Nano))
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("restateserver: start %s: %w", s.bin, err)
+		return nil, fmt.Errorf("restateserver: start %s: %w", s.bin, err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -274,10 +311,7 @@ func (s *Server) launchAndWait(ctx context.Context) error {
 	}()
 	s.proc = p
 	s.mu.Unlock()
-	if err := s.waitHealthy(ctx, p); err != nil {
-		return err
-	}
-	return s.waitPartitionsReady(ctx)
+	return p, nil
 }
 
 // waitHealthy polls the health endpoints until both answer 200, the process

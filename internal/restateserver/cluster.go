@@ -1,0 +1,314 @@
+package restateserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultClusterStartTimeout bounds how long [StartCluster] and
+// [Cluster.Restart] wait for the cluster to become ready when
+// [ClusterOptions.StartTimeout] is zero.
+const DefaultClusterStartTimeout = 90 * time.Second
+
+// ClusterOptions configures [StartCluster].
+type ClusterOptions struct {
+	// Binaries selects the runtime to run. When Binaries.Server is empty,
+	// StartCluster calls [Install].
+	Binaries Binaries
+
+	// Nodes is the number of nodes; zero means 3.
+	Nodes int
+
+	// Replication is the replication factor of the replicated loglet and of
+	// the partitions; zero means 2.
+	Replication int
+
+	// KeepBaseDirs keeps the nodes' temporary base directories after Close.
+	KeepBaseDirs bool
+
+	// Env holds extra environment variables for every node, as
+	// [Options.Env] does for a single server.
+	Env map[string]string
+
+	// StartTimeout bounds the wait for the cluster to be ready; zero means
+	// [DefaultClusterStartTimeout].
+	StartTimeout time.Duration
+}
+
+// Cluster is a set of restate-server processes forming one Restate cluster
+// on loopback ports: every node runs all roles (ingress, admin, worker, log
+// server and a member of the replicated metadata store), the log is the
+// replicated loglet and the first node provisions the cluster. Its methods
+// are safe for concurrent use.
+type Cluster struct {
+	nodes        []*Server
+	ctl          string
+	startTimeout time.Duration
+	mu           sync.Mutex // serialises Kill, Restart and Close
+}
+
+// clusterName is the name the nodes of a [Cluster] share.
+const clusterName = "restateserver-cluster"
+
+// StartCluster launches the nodes, each with its own temporary base
+// directory, and waits until the cluster is ready (see [Cluster.WaitReady]).
+// The returned Cluster must be closed with [Cluster.Close].
+func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
+	bins := opts.Binaries
+	if bins.Server == "" {
+		var err error
+		bins, err = Install(ctx)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if bins.Ctl == "" {
+		return nil, errors.New("restateserver: a cluster needs restatectl to check its readiness")
+	}
+	n := opts.Nodes
+	if n <= 0 {
+		n = 3
+	}
+	repl := opts.Replication
+	if repl <= 0 {
+		repl = 2
+	}
+	if repl > n {
+		return nil, fmt.Errorf("restateserver: replication %d exceeds %d nodes", repl, n)
+	}
+	c := &Cluster{ctl: bins.Ctl, startTimeout: opts.StartTimeout}
+	if c.startTimeout <= 0 {
+		c.startTimeout = DefaultClusterStartTimeout
+	}
+	ports, err := freePorts(3 * n)
+	if err != nil {
+		return nil, err
+	}
+	metadata := make([]string, n)
+	for i := range n {
+		metadata[i] = `"http://127.0.0.1:` + strconv.Itoa(ports[3*i+2]) + `/"`
+	}
+	for i := range n {
+		s, err := newServer(bins, Options{
+			Binaries:     bins,
+			KeepBaseDir:  opts.KeepBaseDirs,
+			Env:          opts.Env,
+			StartTimeout: c.startTimeout,
+		})
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		s.inCluster = true
+		s.ingressPort, s.adminPort, s.nodePort = ports[3*i], ports[3*i+1], ports[3*i+2]
+		s.extraEnv = map[string]string{
+			"RESTATE_CLUSTER_NAME":               clusterName,
+			"RESTATE_NODE_NAME":                  "n" + strconv.Itoa(i+1),
+			"RESTATE_FORCE_NODE_ID":              strconv.Itoa(i + 1),
+			"RESTATE_AUTO_PROVISION":             strconv.FormatBool(i == 0),
+			"RESTATE_DEFAULT_REPLICATION":        strconv.Itoa(repl),
+			"RESTATE_BIFROST__DEFAULT_PROVIDER":  "replicated",
+			"RESTATE_METADATA_CLIENT__ADDRESSES": "[" + strings.Join(metadata, ",") + "]",
+			"RESTATE_ROLES":                      "[http-ingress,admin,worker,log-server,metadata-server]",
+		}
+		c.nodes = append(c.nodes, s)
+	}
+	for _, s := range c.nodes {
+		if _, err := s.launch(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	if err := c.WaitReady(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Nodes returns the nodes, the first being the one that provisioned the
+// cluster.
+func (c *Cluster) Nodes() []*Server { return append([]*Server(nil), c.nodes...) }
+
+// Node returns node i (0-based).
+func (c *Cluster) Node(i int) *Server { return c.nodes[i] }
+
+// Running returns the nodes whose process is alive.
+func (c *Cluster) Running() []*Server {
+	var out []*Server
+	for _, s := range c.nodes {
+		if s.Running() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Register registers the deployment at endpointURL through the admin API of
+// the first running node; the registration is stored in the replicated
+// metadata, so every node knows it.
+func (c *Cluster) Register(ctx context.Context, endpointURL string, opts RegisterOptions) (RegisterResult, error) {
+	run := c.Running()
+	if len(run) == 0 {
+		return RegisterResult{}, errors.New("restateserver: no cluster node is running")
+	}
+	return run[0].Register(ctx, endpointURL, opts)
+}
+
+// Kill sends SIGKILL to node i and waits for it to exit.
+func (c *Cluster) Kill(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nodes[i].Kill()
+}
+
+// Restart starts node i again with its base directory and ports (stopping it
+// first if it still runs) and waits until the whole cluster is ready.
+func (c *Cluster) Restart(ctx context.Context, i int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.nodes[i]
+	if err := s.Stop(ctx); err != nil {
+		return err
+	}
+	if _, err := s.launch(); err != nil {
+		return err
+	}
+	return c.WaitReady(ctx)
+}
+
+// WaitReady waits until every running node answers on its admin and ingress
+// health endpoints, restatectl lists every node in the cluster's node
+// configuration, and every partition has an active leader. Killed nodes are left out: with
+// one node down, the cluster is ready when the others are.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.startTimeout)
+	defer cancel()
+	run := c.Running()
+	if len(run) == 0 {
+		return errors.New("restateserver: no cluster node is running")
+	}
+	for _, s := range run {
+		p := s.current()
+		if p == nil {
+			return fmt.Errorf("restateserver: node %s exited; last output:\n%s", s.NodeAddress(), lastLines(s.Logs(), 40))
+		}
+		if err := s.waitHealthy(ctx, p); err != nil {
+			return err
+		}
+	}
+	var last string
+	for {
+		last = c.readiness(ctx, run)
+		if last == "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("restateserver: cluster not ready after %s: %s", c.startTimeout, last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// readiness returns "" when the cluster is ready, else why it is not.
+func (c *Cluster) readiness(ctx context.Context, run []*Server) string {
+	addr := run[0].NodeAddress()
+	out, err := exec.CommandContext(ctx, c.ctl, "--address", addr, "nodes", "list").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("restatectl nodes list: %v: %s", err, bytes.TrimSpace(out))
+	}
+	if joined := joinedNodes(out); joined < len(c.nodes) {
+		return fmt.Sprintf("%d of %d nodes joined the cluster", joined, len(c.nodes))
+	}
+	out, err = exec.CommandContext(ctx, c.ctl, "--address", addr, "partitions", "list").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("restatectl partitions list: %v: %s", err, bytes.TrimSpace(out))
+	}
+	if ok, total, missing := partitionsLed(out); !ok {
+		return fmt.Sprintf("%d partitions, without an active leader: %v", total, missing)
+	}
+	return ""
+}
+
+// joinedNodes counts the rows of `restatectl nodes list`, the nodes in the
+// cluster's node configuration: a node appears there once it has joined.
+func joinedNodes(out []byte) int {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	n := 0
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 || len(fields[0]) < 2 || fields[0][0] != 'N' {
+			continue
+		}
+		if _, err := strconv.Atoi(fields[0][1:]); err == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// partitionsLed parses `restatectl partitions list` of a cluster, which has
+// one row per partition replica: the partitions are led when at least one is
+// listed and each has a row in mode Leader with status Active. It returns
+// the ids of those that do not.
+func partitionsLed(out []byte) (ok bool, total int, missing []string) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	modeCol, statusCol := -1, -1
+	led := map[string]bool{}
+	var order []string
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		if fields[0] == "ID" {
+			for i, f := range fields {
+				switch f {
+				case "MODE":
+					modeCol = i
+				case "STATUS":
+					statusCol = i
+				}
+			}
+			continue
+		}
+		if modeCol < 0 || statusCol < 0 || len(fields) <= max(modeCol, statusCol) {
+			continue
+		}
+		id := fields[0]
+		if _, seen := led[id]; !seen {
+			led[id] = false
+			order = append(order, id)
+		}
+		if fields[modeCol] == "Leader" && fields[statusCol] == "Active" {
+			led[id] = true
+		}
+	}
+	for _, id := range order {
+		if !led[id] {
+			missing = append(missing, id)
+		}
+	}
+	return len(order) > 0 && len(missing) == 0, len(order), missing
+}
+
+// Close kills every node and removes their temporary base directories.
+// Close is idempotent.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, s := range c.nodes {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
