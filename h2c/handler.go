@@ -619,12 +619,33 @@ func (h *Handler) closeBidi(inv *invocation.Invocation, pull *puller) {
 	if pull.r.ProtoMajor == 1 && inv.WriteErr() == nil && !h.isClosing() {
 		grace = lingerTimeout
 	}
+	cut := false
 	if inv.InputStarted() {
-		stopReading(pull.rc, pull.r.Body, pull.done, grace)
+		cut = stopReading(pull.rc, pull.r.Body, pull.done, grace)
 	} else {
-		drain(pull.rc, pull.r.Body, grace)
+		cut = drain(pull.rc, pull.r.Body, grace)
 	}
 	pull.release() // after the reader is done
+	if cut && pull.r.ProtoMajor == 1 {
+		closeCutConnection(pull.rc)
+	}
+}
+
+// closeCutConnection ends the response of an HTTP/1.1 request whose body
+// was cut off and closes its connection. net/http would otherwise keep the
+// connection and parse the rest of the body the runtime still sends as the
+// next request, answering 400 to the runtime's next invocation on it.
+// The headers are long sent, so "Connection: close" is too late: the
+// connection is taken over, the chunked body ended by hand (every frame
+// was flushed already, see openBidi) and closed.
+func closeCutConnection(rc *http.ResponseController) {
+	conn, buf, err := rc.Hijack()
+	if err != nil {
+		return // a wrapped ResponseWriter that cannot hijack: nothing better to do
+	}
+	_, _ = buf.WriteString("0\r\n\r\n")
+	_ = buf.Flush()
+	_ = conn.Close()
 }
 
 // notificationBuffers are the read buffers of notifications: they are small,
@@ -687,20 +708,21 @@ func readNotifications(p *puller, inv *invocation.Invocation) {
 // runtime to end its request body (as sdk-go drains it for 5 seconds).
 // restate-server does so within a millisecond of reading the end of the
 // attempt, which it already has: the wait delays nothing but the release of
-// the connection, which stays reusable. Past the timeout the body is cut
-// off; net/http may then keep the connection and read the rest of the body
-// as the next request, which fails with 400.
+// the connection, which stays reusable. Past the timeout, or at once while
+// shutting down, the body is cut off, and the connection is closed after the
+// response (see closeCutConnection).
 const lingerTimeout = 5 * time.Second
 
 // stopReading ends the reader goroutine once the handler is done, waiting
 // up to grace for the request body to end by itself. The runtime ends the
 // body only after it has read the end of the attempt, and need not do it
 // at all; a read deadline in the past unblocks the reader without the lock
-// contention of closing the body under a concurrent read.
-func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan struct{}, grace time.Duration) {
+// contention of closing the body under a concurrent read. It reports
+// whether it cut the body off.
+func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan struct{}, grace time.Duration) (cut bool) {
 	select {
 	case <-done:
-		return
+		return false
 	default:
 	}
 	if grace > 0 {
@@ -708,7 +730,7 @@ func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan st
 		defer t.Stop()
 		select {
 		case <-done:
-			return
+			return false
 		case <-t.C:
 		}
 	}
@@ -716,21 +738,23 @@ func stopReading(rc *http.ResponseController, body io.ReadCloser, done <-chan st
 		_ = body.Close()
 	}
 	<-done
+	return true
 }
 
 // drain ends a request body that nobody read after the handler finished
 // without waiting for input: on an HTTP/1.1 connection it waits up to grace
 // for the runtime to end the body (see lingerTimeout), otherwise it cuts it
-// off at once.
-func drain(rc *http.ResponseController, body io.ReadCloser, grace time.Duration) {
+// off at once. It reports whether it cut the body off.
+func drain(rc *http.ResponseController, body io.ReadCloser, grace time.Duration) (cut bool) {
 	if grace <= 0 {
-		return
+		return true
 	}
 	if err := rc.SetReadDeadline(time.Now().Add(grace)); err != nil {
-		return
+		return true
 	}
-	_, _ = io.Copy(io.Discard, body)
+	_, err := io.Copy(io.Discard, body)
 	_ = rc.SetReadDeadline(time.Time{})
+	return err != nil
 }
 
 // endsAttempt reports whether the last of frames is End, Suspension or

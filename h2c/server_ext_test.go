@@ -1,8 +1,11 @@
 package h2c_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -180,7 +183,7 @@ func TestHandlerShutdown(t *testing.T) {
 			diffFrames(t, want, parked.rest())
 			a := r.invoke(t, "/invoke/Greeter/greet", wire.V6, journal(`"late"`)...)
 			if a.status != http.StatusServiceUnavailable {
-				t.Errorf("status %d after shutdown, want 503", a.status)
+				t.Errorf("status %d after shutdown, want 503: %q", a.status, a.text)
 			}
 			// Discovery and health still answer.
 			if status, _, _ := get(t, r.client, r.url("/health"), nil); status != 200 {
@@ -238,5 +241,54 @@ func TestServeErrors(t *testing.T) {
 	}
 	if err := h2c.ListenAndServe(context.Background(), "127.0.0.1:-1", testServices()); err == nil {
 		t.Error("ListenAndServe accepted a bad address")
+	}
+}
+
+// TestShutdownClosesCutHTTP1Connection: an HTTP/1.1 attempt whose request
+// body Shutdown cuts off ends its response and closes the connection, so
+// the rest of the body the runtime sends is never parsed as a request of
+// its own (which net/http answered with 400 on the runtime's next
+// invocation over the same connection).
+func TestShutdownClosesCutHTTP1Connection(t *testing.T) {
+	t.Parallel()
+	h, err := h2c.NewHandler(testServices(), h2c.WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, h)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	body := frames(journal(``)...)
+	fmt.Fprintf(conn, "POST /invoke/Greeter/sleep HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n",
+		wire.V6.ContentType(), len(body), body)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := wire.NewReader(resp.Body, 0)
+	if f, err := frames.Next(); err != nil || f.Header.Type != wire.TypeSleepCommand {
+		t.Fatalf("first frame %v, %v", f.Header, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("the response did not end cleanly: %v", err)
+	}
+	if len(rest) == 0 {
+		t.Fatal("no suspension after Shutdown")
+	}
+	// What the runtime does next: end the body, then reuse the connection.
+	fmt.Fprintf(conn, "0\r\n\r\nPOST /invoke/Greeter/greet HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: 0\r\n\r\n", wire.V6.ContentType())
+	if next, err := http.ReadResponse(br, nil); err == nil {
+		t.Fatalf("the connection stayed open and answered %s to what followed the cut body", next.Status)
 	}
 }
