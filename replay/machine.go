@@ -487,6 +487,7 @@ type Machine struct {
 
 	eager        map[string]stateValue
 	partialState bool
+	patches      map[string]struct{} // the patch ids decided in this attempt, see Patch
 
 	in   []byte // a frame split across FeedBytes chunks, buffered
 	kept []byte // the bytes kept from the input, see span
