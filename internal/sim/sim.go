@@ -176,6 +176,11 @@ type Config struct {
 	Seed    uint64
 	Input   []byte
 	Headers []wire.HeaderEntry
+	// Journal, when set, is the journal of an invocation already in
+	// flight, from its input command on (Input and Headers are then
+	// ignored): the simulation continues it, as a runtime resumes an
+	// invocation against code deployed since it started.
+	Journal []wire.Message
 	// State is the object's state when the invocation starts.
 	State map[string][]byte
 	// Options configure the engine.
@@ -320,6 +325,9 @@ func defaults(cfg Config) Config {
 func newSim(cfg Config) *sim {
 	s := &sim{cfg: cfg, runs: map[uint32]int{}, revealed: slices.Clone(cfg.Signals)}
 	s.journal = []wire.Message{&wire.InputCommand{Headers: cfg.Headers, Value: cfg.Input}}
+	if len(cfg.Journal) > 0 {
+		s.journal = slices.Clone(cfg.Journal)
+	}
 	return s
 }
 
