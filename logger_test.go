@@ -18,7 +18,7 @@ import (
 // several goroutines ask at once.
 func TestLoggerMadeOnFirstUse(t *testing.T) {
 	var buf bytes.Buffer
-	inv := invocation.New(context.Background(), invocation.Config{Version: wire.V6, Output: func([]byte) error { return nil },
+	inv := invocation.New(context.Background(), invocation.Config{Version: wire.V6, Output: invocation.OutputFunc(func([]byte) error { return nil }),
 		Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	c := newHandlerContext(inv, &replay.Input{InvocationID: "inv_1"}, "Svc", "h")
 	if c.logger.Load() != nil {

@@ -505,10 +505,10 @@ func (h *Handler) openRequestResponse(w http.ResponseWriter, r *http.Request, v 
 	// The frames go to the response writer as the handler produces them,
 	// without flushing: the runtime reads the response only once the
 	// attempt ends, and a short response gets a Content-Length.
-	cfg.Output = func(frames []byte) error {
+	cfg.Output = invocation.OutputFunc(func(frames []byte) error {
 		_, err := w.Write(frames)
 		return err
-	}
+	})
 	inv := invocation.New(r.Context(), cfg)
 	eof, err := h.readStart(rc, r.Body, r.ContentLength, inv, true)
 	if !eof {
@@ -569,16 +569,13 @@ func (h *Handler) openBidi(w http.ResponseWriter, r *http.Request, v wire.Versio
 	// configured.
 	pull := &puller{h: h, r: r, w: w, rc: rc, done: make(chan struct{})}
 	cfg := h.attempt(r, v)
-	cfg.Output = pull.write
+	cfg.Output = pull
 	// On HTTP/1.1 the reader is always a goroutine of its own: a read
 	// interrupted there (see puller.interrupt) cancels the request's
 	// context, which the handler still needs to suspend.
 	// Once the reader goroutine starts, the handler pulls no more, so the
 	// two take turns with one puller.
-	if r.ProtoMajor >= 2 {
-		cfg.Pull, cfg.Interrupt = pull.pull, pull.interrupt
-	}
-	cfg.StartInput = pull.start
+	cfg.Input, cfg.PullInput = pull, r.ProtoMajor >= 2
 	inv := invocation.New(r.Context(), cfg)
 	pull.inv = inv
 	eof, err := h.readStart(rc, r.Body, r.ContentLength, inv, false)
@@ -630,7 +627,7 @@ func (h *Handler) closeBidi(inv *invocation.Invocation, pull *puller) {
 var notificationBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<10); return &b }}
 
 // puller reads notifications: for a waiting handler on its own goroutine
-// (invocation.Invocation.Pull), or in a loop on a reader goroutine.
+// (invocation.Input), or in a loop on a reader goroutine.
 type puller struct {
 	h      *Handler
 	r      *http.Request
@@ -644,8 +641,8 @@ type puller struct {
 	done   chan struct{} // closed when the reader goroutine is done
 }
 
-// write is the attempt's output.
-func (p *puller) write(frames []byte) error {
+// Write is the attempt's output (invocation.Output).
+func (p *puller) Write(frames []byte) error {
 	if _, err := p.w.Write(frames); err != nil {
 		return err
 	}
@@ -655,14 +652,15 @@ func (p *puller) write(frames []byte) error {
 	return p.rc.Flush()
 }
 
-// start starts the reader goroutine, unless the body already ended.
-func (p *puller) start() {
+// Start starts the reader goroutine, unless the body already ended.
+func (p *puller) Start() {
 	if !p.eof {
 		go readNotifications(p, p.inv)
 	}
 }
 
-func (p *puller) pull(feed func([]byte) error) error {
+// Pull reads once for a waiting handler (invocation.Input).
+func (p *puller) Pull(feed func([]byte) error) error {
 	if p.eof {
 		return io.EOF
 	}
@@ -682,9 +680,9 @@ func (p *puller) pull(feed func([]byte) error) error {
 	return err
 }
 
-// interrupt ends a blocked pull: the input was closed, or the invocation
+// Interrupt ends a blocked pull: the input was closed, or the invocation
 // detached, from another goroutine.
-func (p *puller) interrupt() {
+func (p *puller) Interrupt() {
 	if err := p.rc.SetReadDeadline(past); err != nil {
 		_ = p.r.Body.Close()
 	}
@@ -702,7 +700,7 @@ func (p *puller) release() {
 func readNotifications(p *puller, inv *invocation.Invocation) {
 	defer close(p.done)
 	defer inv.CloseInput()
-	for p.pull(inv.Feed) == nil {
+	for p.Pull(inv.Feed) == nil {
 	}
 }
 

@@ -147,10 +147,10 @@ func (e *Endpoint) RunBuffered(ctx context.Context, h *Handler, v wire.Version, 
 	var out []byte
 	cfg := e.Attempt(v, attempt)
 	cfg.Body, cfg.CloseInput = body, true
-	cfg.Output = func(frames []byte) error {
+	cfg.Output = invocation.OutputFunc(func(frames []byte) error {
 		out = append(out, frames...)
 		return nil
-	}
+	})
 	inv := invocation.New(ctx, cfg)
 	if !inv.Ready() {
 		inv.Reject()

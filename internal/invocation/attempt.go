@@ -13,8 +13,7 @@ import (
 )
 
 // The attempt driver lives in this package rather than in one of its own:
-// the hooks a transport or a test runtime sets (Waiting, StartInput, Pull,
-// Interrupt) are unexported state of the Invocation, given once in a
+// the hooks a transport or a test runtime sets (Waiting, Input) are unexported state of the Invocation, given once in a
 // Config, and a separate package would have to export them again.
 
 // Config is everything one attempt needs. [New] builds the engine from it,
@@ -62,24 +61,37 @@ type Config struct {
 	// input, after its output was flushed, with the lock held: it must not
 	// call back into the invocation.
 	Waiting func()
-	// StartInput, when set, is called once, with the lock held, the first
-	// time the attempt needs its input stream read: when the handler first
-	// blocks waiting for input, or a run closure starts (so that a
-	// cancellation can reach it). A transport starts its body reader there,
-	// so that a handler that never waits costs no reader at all. It must
-	// not call back into the invocation.
-	StartInput func()
-	// Pull, when set, reads the input stream on the handler's own goroutine
-	// while the handler waits for input and StartInput has not been called:
-	// it reads once, blocking, passes what it read to feed, which returns
-	// the engine's error for bad frames, and returns the read's error (the
-	// input then ends). A handler parked on a notification then needs no
-	// goroutine besides its own.
-	Pull func(feed func([]byte) error) error
-	// Interrupt, when set, makes a blocked Pull return at once. It is
-	// called with the lock held, only while a Pull is in progress, when the
-	// input is closed or the invocation detached from another goroutine.
-	Interrupt func()
+	// Input, when set, reads the attempt's input stream; see [Input].
+	Input Input
+	// PullInput makes the handler read its input itself, with Input.Pull on
+	// its own goroutine, while it waits for input and Input.Start has not
+	// been called. A handler parked on a notification then needs no
+	// goroutine besides its own. Without it, the first wait calls
+	// Input.Start.
+	PullInput bool
+}
+
+// Input is a transport's reader of an attempt's input stream. One value
+// gives all three methods, so that a transport pays for one object, not a
+// closure per hook. The invocation calls them with its lock held, except
+// Pull; none may call back into the invocation.
+type Input interface {
+	// Start is called once, the first time the attempt needs its input
+	// stream read by a goroutine other than the handler's: when the handler
+	// first blocks waiting for input without PullInput, or a run closure
+	// starts (so that a cancellation can reach it). A transport starts its
+	// body reader there, so that a handler that never waits costs no
+	// reader at all.
+	Start()
+	// Pull reads once, blocking, passes what it read to feed, which
+	// returns the engine's error for bad frames, and returns the read's
+	// error (the input then ends). It is called without the lock, on the
+	// handler's goroutine (see Config.PullInput).
+	Pull(feed func([]byte) error) error
+	// Interrupt makes a blocked Pull return at once. It is called only
+	// while a Pull is in progress, when the input is closed or the
+	// invocation detached from another goroutine.
+	Interrupt()
 }
 
 // Start holds the fields of an attempt's start message. [StartMessage]
@@ -184,14 +196,13 @@ func wrap(ctx context.Context, m *replay.Machine, cfg *Config) *Invocation {
 		traceState:  cfg.TraceState,
 		logger:      cfg.Logger,
 		waiting:     cfg.Waiting,
-		startInput:  cfg.StartInput,
-		pull:        cfg.Pull,
-		interrupt:   cfg.Interrupt,
+		input:       cfg.Input,
+		pullInput:   cfg.PullInput && cfg.Input != nil,
 	}
 	if cfg.Step {
 		q := &queue{ch: make(chan struct{}, 1), wake: cfg.Wake}
 		inv.queue = q
-		inv.out = q.frames
+		inv.out = q
 		if !m.InputClosed() {
 			inv.waiting = q.idle
 		}
@@ -228,7 +239,7 @@ func (inv *Invocation) Reject() {
 	inv.mu.Lock()
 	if inv.m.HasOutput() {
 		b := inv.m.TakeOutput()
-		if err := inv.out(b); err != nil {
+		if err := inv.out.Write(b); err != nil {
 			inv.writeErr = err
 		}
 	}
@@ -276,7 +287,8 @@ func (q *queue) push(e Event) {
 	}
 }
 
-func (q *queue) frames(b []byte) error {
+// Write queues a copy of the frames.
+func (q *queue) Write(b []byte) error {
 	q.push(Event{Frames: slices.Clone(b)})
 	return nil
 }

@@ -60,7 +60,7 @@ func TestEngineRejects(t *testing.T) {
 		t.Fatal("Engine accepted an input that ended before the journal")
 	}
 	var out []byte
-	cfg.Output = func(b []byte) error { out = append(out, b...); return nil }
+	cfg.Output = OutputFunc(func(b []byte) error { out = append(out, b...); return nil })
 	inv := New(context.Background(), cfg)
 	if inv.Ready() {
 		t.Fatal("Ready on a refused attempt")

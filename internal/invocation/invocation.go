@@ -9,9 +9,10 @@
 // [New] takes one [Config]. Then either the caller calls
 // [Invocation.Start], which runs the handler on a goroutine of its own, and
 // keeps feeding input with [Invocation.Feed] and [Invocation.CloseInput]
-// until [Invocation.Done] is closed; or it gives Config.Pull and calls
-// [Invocation.Run], which runs the handler on the calling goroutine and
-// reads the input there whenever the handler waits for it. A step-driven
+// until [Invocation.Done] is closed; or it gives Config.Input with
+// Config.PullInput and calls [Invocation.Run], which runs the handler on
+// the calling goroutine and reads the input there whenever the handler
+// waits for it. A step-driven
 // runtime sets Config.Step and takes what the attempt does with
 // [Invocation.Events]. [StartMessage] is the one place a start message is
 // built, and [Engine] gives a caller that drives the engine itself a fed
@@ -53,9 +54,19 @@ type HandlerFunc func(inv *Invocation) error
 // transport goes away.
 type RunFunc func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy)
 
-// Output receives the engine's frames. The invocation calls it with its lock
-// held, from the handler goroutine (or from Fail), never concurrently.
-type Output func(frames []byte) error
+// Output receives the engine's frames. The invocation calls Write with its
+// lock held, from the handler goroutine (or from Fail), never
+// concurrently. It is an interface so that a transport's per-request value
+// can be the output as well as the [Input], without a closure for each.
+type Output interface {
+	Write(frames []byte) error
+}
+
+// OutputFunc is an Output made of a function.
+type OutputFunc func(frames []byte) error
+
+// Write calls f.
+func (f OutputFunc) Write(frames []byte) error { return f(frames) }
 
 // Event is what a handler's attempt reports to a runtime that drives it one
 // step at a time (a simulator, an in-process test runtime): frames it
@@ -93,9 +104,8 @@ type Invocation struct {
 
 	// The hooks of Config; see there.
 	waiting      func()
-	startInput   func()
-	pull         func(feed func([]byte) error) error
-	interrupt    func()
+	input        Input
+	pullInput    bool
 	inputStarted bool
 	pulling      bool
 
@@ -108,9 +118,9 @@ type Invocation struct {
 type exitSignal struct{}
 
 func (inv *Invocation) needInputLocked() {
-	if !inv.inputStarted && inv.startInput != nil {
+	if !inv.inputStarted && inv.input != nil {
 		inv.inputStarted = true
-		inv.startInput()
+		inv.input.Start()
 	}
 }
 
@@ -151,8 +161,8 @@ func (inv *Invocation) CloseInput() {
 // before it takes the lock again, so the transport's request is still
 // being served.
 func (inv *Invocation) interruptLocked() {
-	if inv.pulling && inv.interrupt != nil {
-		inv.interrupt()
+	if inv.pulling {
+		inv.input.Interrupt()
 	}
 }
 
@@ -203,7 +213,7 @@ func (inv *Invocation) flushLocked() {
 	if inv.detached || inv.writeErr != nil {
 		return
 	}
-	if err := inv.out(b); err != nil {
+	if err := inv.out.Write(b); err != nil {
 		inv.writeErr = err
 	}
 }
@@ -438,7 +448,7 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 				// for its answer would park the handler until ctx ends.
 				inv.exitLocked()
 			}
-			if inv.pull != nil && !inv.inputStarted {
+			if inv.pullInput && !inv.inputStarted {
 				if inv.waiting != nil {
 					inv.waiting()
 				}
@@ -462,12 +472,12 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 	}
 }
 
-// pullLocked reads input with Pull, releasing the lock meanwhile. A read
+// pullLocked reads input with Input.Pull, releasing the lock meanwhile. A read
 // error ends the input; an ended transport context ends the handler.
 func (inv *Invocation) pullLocked() {
 	inv.pulling = true
 	inv.mu.Unlock()
-	err := inv.pull(inv.feedPulled)
+	err := inv.input.Pull(inv.feedPulled)
 	inv.mu.Lock()
 	inv.pulling = false
 	if err != nil && !inv.m.InputClosed() {
@@ -557,7 +567,7 @@ func safeRun(fn RunFunc, ctx context.Context) (out replay.RunOutcome, policy rep
 	return fn(ctx)
 }
 
-// InputStarted reports whether Config.StartInput was called.
+// InputStarted reports whether the Input was started (Input.Start).
 func (inv *Invocation) InputStarted() bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()

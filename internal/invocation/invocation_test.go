@@ -195,7 +195,9 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 	inv, output := recorded(t)
 	completion := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSleepCompletion, ID: wire.CompletionID(1), Result: wire.VoidResult()}, 0)
 	pulls := 0
-	inv.pull = func(feed func([]byte) error) error {
+	in := &funcInput{}
+	inv.input, inv.pullInput = in, true
+	in.pull = func(feed func([]byte) error) error {
 		pulls++
 		if pulls > 1 {
 			t.Error("pulled again after the completion arrived")
@@ -207,7 +209,7 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 		}
 		return feed(completion[3:])
 	}
-	inv.startInput = func() { t.Error("StartInput called in pull mode without a run") }
+	in.start = func() { t.Error("StartInput called in pull mode without a run") }
 	inv.Run(func(inv *Invocation) error {
 		inv.Input()
 		h := sleep(inv)
@@ -235,12 +237,14 @@ func TestPullEndedInputSuspends(t *testing.T) {
 	inv, output := recorded(t)
 	blocked := make(chan struct{})
 	unblock := make(chan struct{})
-	inv.pull = func(func([]byte) error) error {
+	in := &funcInput{}
+	inv.input, inv.pullInput = in, true
+	in.pull = func(func([]byte) error) error {
 		close(blocked)
 		<-unblock
 		return errors.New("interrupted")
 	}
-	inv.interrupt = func() { close(unblock) }
+	in.interrupt = func() { close(unblock) }
 	go func() {
 		<-blocked
 		inv.CloseInput()
@@ -548,6 +552,27 @@ func feedCancel(t *testing.T, inv *Invocation) {
 
 // newInv wraps a ready machine with an output and no hooks; tests set the
 // hooks they need on the unexported fields.
-func newInv(ctx context.Context, m *replay.Machine, out Output) *Invocation {
+func newInv(ctx context.Context, m *replay.Machine, out OutputFunc) *Invocation {
 	return wrap(ctx, m, &Config{Output: out})
+}
+
+// funcInput is an Input made of the functions a test sets.
+type funcInput struct {
+	start     func()
+	pull      func(feed func([]byte) error) error
+	interrupt func()
+}
+
+func (f *funcInput) Start() {
+	if f.start != nil {
+		f.start()
+	}
+}
+
+func (f *funcInput) Pull(feed func([]byte) error) error { return f.pull(feed) }
+
+func (f *funcInput) Interrupt() {
+	if f.interrupt != nil {
+		f.interrupt()
+	}
 }

@@ -53,10 +53,10 @@ func Run(svc *endpoint.Service, handler string, a Attempt) ([]wire.Message, erro
 		Start:      &invocation.Start{ID: InvocationID, DebugID: DebugID, Key: a.Key, Seed: a.Seed, State: state, Eager: !a.Lazy && a.State != nil},
 		Journal:    a.Journal,
 		CloseInput: true,
-		Output: func(frames []byte) error {
+		Output: invocation.OutputFunc(func(frames []byte) error {
 			out = append(out, frames...)
 			return nil
-		},
+		}),
 	})
 	if !inv.Ready() {
 		inv.Reject()
