@@ -339,6 +339,16 @@ var runEntry = reflect.ValueOf((*Invocation).run).Pointer()
 // inlined into run reports run's entry as the outermost one. The walk is
 // cheap next to what ends an attempt (a suspension or a failure written to
 // the runtime), the only time it happens, and costs the hot path nothing.
+//
+// The question is about the goroutine, not the invocation's state, and the
+// stack is the only cheap record of goroutine identity Go offers. A token
+// in the handler's context cannot tell: a user goroutine that misuses the
+// handler's context carries the same one. Nor can the busy and inRun
+// flags: while the handler's goroutine blocks outside the SDK (waiting for
+// that very goroutine, say), the misusing goroutine holds busy as the
+// handler would. Recording a goroutine id at the start of run costs every
+// attempt about as much as a short handler (runtime.Stack) and an
+// allocation.
 func onRunGoroutine() bool {
 	var pcs [64]uintptr
 	for skip := 2; ; {
