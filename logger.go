@@ -35,7 +35,7 @@ func (h replayAwareHandler) WithGroup(name string) slog.Handler {
 }
 
 func newReplayAwareLogger(inv *invocation.Invocation, id, service, handler string) *slog.Logger {
-	base := inv.Logger
+	base := inv.Logger()
 	if base == nil {
 		base = slog.Default()
 	}

@@ -18,8 +18,8 @@ import (
 // several goroutines ask at once.
 func TestLoggerMadeOnFirstUse(t *testing.T) {
 	var buf bytes.Buffer
-	inv := invocation.New(context.Background(), replay.New(wire.V6, replay.Options{}), func([]byte) error { return nil })
-	inv.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+	inv := invocation.New(context.Background(), invocation.Config{Version: wire.V6, Output: invocation.OutputFunc(func([]byte) error { return nil }),
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
 	c := newHandlerContext(inv, &replay.Input{InvocationID: "inv_1"}, "Svc", "h")
 	if c.logger.Load() != nil {
 		t.Fatal("the logger was made before its first use")

@@ -218,14 +218,15 @@ func (r runContext) Request() *Request { return &r.hc.req }
 
 func newHandlerContext(inv *invocation.Invocation, in *replay.Input, service, handler string) *handlerContext {
 	c := &handlerContext{Context: inv.Context(), inv: inv, seed: in.RandomSeed, service: service, handler: handler}
+	traceParent, traceState := inv.Trace()
 	c.req = Request{
 		ID:                   in.InvocationID,
 		Key:                  in.Key,
 		Body:                 in.Value,
 		RetryCount:           in.RetryCountSinceLastStoredEntry,
 		SinceLastStoredEntry: time.Duration(in.DurationSinceLastStoredEntry) * time.Millisecond,
-		TraceParent:          inv.TraceParent,
-		TraceState:           inv.TraceState,
+		TraceParent:          traceParent,
+		TraceState:           traceState,
 	}
 	if len(in.Headers) > 0 {
 		c.req.Headers = make(map[string]string, len(in.Headers))

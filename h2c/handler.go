@@ -37,7 +37,6 @@ import (
 	restate "github.com/qcodr/restate-sdk-go"
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
 	"github.com/qcodr/restate-sdk-go/internal/invocation"
-	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
@@ -320,11 +319,10 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, path, service, h
 	return hd, v, c
 }
 
-// prepare gives the invocation what it needs from the transport and
-// registers it with its call.
-func (h *Handler) prepare(inv *invocation.Invocation, r *http.Request, c *call) {
-	h.ep.Prepare(inv, endpoint.Attempt{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")})
-	h.started(c, inv)
+// attempt returns the configuration of the request's attempt, with the
+// trace context of its headers.
+func (h *Handler) attempt(r *http.Request, v wire.Version) invocation.Config {
+	return h.ep.Attempt(v, endpoint.Attempt{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")})
 }
 
 // ended logs why the response of an invocation could not be written.
@@ -385,7 +383,7 @@ var past = time.Unix(1, 0)
 // errJournalTimeout is the cause of a read that WithJournalTimeout cut off.
 var errJournalTimeout = errors.New("the start of the request body did not arrive in time")
 
-// readStart feeds the request body to m until the handler can start (or,
+// readStart feeds the request body to the attempt m until the handler can start (or,
 // when whole, until the body ends), or the attempt fails. It reports whether
 // the body ended; a body whose declared length (size, or -1) has been read
 // counts as ended, so that no reader waits for the rest of it. It reads the
@@ -395,7 +393,7 @@ var errJournalTimeout = errors.New("the start of the request body did not arrive
 //
 // The engine copies what it keeps: the read buffers are free again when
 // readStart returns.
-func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size int64, m *replay.Machine, whole bool) (eof bool, err error) {
+func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size int64, m *invocation.Invocation, whole bool) (eof bool, err error) {
 	var t *cutoff
 	bp, pool := smallBuffers.Get().(*[]byte), &smallBuffers
 	defer func() {
@@ -409,7 +407,7 @@ func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size in
 		n, rerr := body.Read(*bp)
 		if n > 0 {
 			read += int64(n)
-			_ = m.FeedBytes((*bp)[:n])
+			_ = m.Feed((*bp)[:n])
 			if n == len(*bp) && pool == &smallBuffers {
 				pool.Put(bp)
 				bp, pool = largeBuffers.Get().(*[]byte), &largeBuffers
@@ -475,13 +473,13 @@ func (c *cutoff) stop() bool {
 }
 
 // readFailed logs why the start of an attempt could not be read and closes
-// the machine's input, which fails the attempt with a protocol violation
-// unless the whole journal arrived.
-func (h *Handler) readFailed(r *http.Request, m *replay.Machine, err error) {
+// its input, which fails the attempt with a protocol violation unless the
+// whole journal arrived.
+func (h *Handler) readFailed(r *http.Request, m *invocation.Invocation, err error) {
 	if err != nil {
 		h.log().Warn("h2c: reading the request body failed", "path", r.URL.Path, "error", err)
 	}
-	_ = m.CloseInput()
+	m.CloseInput()
 	if m.Closed() && !m.Ready() {
 		h.log().Warn("h2c: invocation failed before its handler started", "path", r.URL.Path, "error", m.Err())
 	}
@@ -503,26 +501,27 @@ func (h *Handler) requestResponse(w http.ResponseWriter, r *http.Request, hd *en
 // run, or nil if there is none: the response is written then.
 func (h *Handler) openRequestResponse(w http.ResponseWriter, r *http.Request, v wire.Version, c *call) *invocation.Invocation {
 	rc := http.NewResponseController(w)
-	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, true)
-	if !eof {
-		h.readFailed(r, m, err)
-	}
-	_ = m.CloseInput()
-	w.Header()["Content-Type"] = contentTypes[v]
-	w.WriteHeader(http.StatusOK)
-	if !m.Ready() {
-		_, _ = w.Write(m.TakeOutput())
-		return nil
-	}
+	cfg := h.attempt(r, v)
 	// The frames go to the response writer as the handler produces them,
 	// without flushing: the runtime reads the response only once the
 	// attempt ends, and a short response gets a Content-Length.
-	inv := invocation.New(r.Context(), m, func(frames []byte) error {
+	cfg.Output = invocation.OutputFunc(func(frames []byte) error {
 		_, err := w.Write(frames)
 		return err
 	})
-	h.prepare(inv, r, c)
+	inv := invocation.New(r.Context(), cfg)
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, inv, true)
+	if !eof {
+		h.readFailed(r, inv, err)
+	}
+	inv.CloseInput()
+	w.Header()["Content-Type"] = contentTypes[v]
+	w.WriteHeader(http.StatusOK)
+	if !inv.Ready() {
+		inv.Reject()
+		return nil
+	}
+	h.started(c, inv)
 	return inv
 }
 
@@ -564,18 +563,32 @@ func (h *Handler) openBidi(w http.ResponseWriter, r *http.Request, v wire.Versio
 			return nil, nil
 		}
 	}
-	m := h.ep.NewMachine(v)
-	eof, err := h.readStart(rc, r.Body, r.ContentLength, m, false)
+	// The puller is the attempt's input and output: the hooks are its
+	// methods, and what they do depends on whether the start read reached
+	// the end of the body (eof), which is known only after the attempt was
+	// configured.
+	pull := &puller{h: h, r: r, w: w, rc: rc, done: make(chan struct{})}
+	cfg := h.attempt(r, v)
+	cfg.Output = pull
+	// On HTTP/1.1 the reader is always a goroutine of its own: a read
+	// interrupted there (see puller.interrupt) cancels the request's
+	// context, which the handler still needs to suspend.
+	// Once the reader goroutine starts, the handler pulls no more, so the
+	// two take turns with one puller.
+	cfg.Input, cfg.PullInput = pull, r.ProtoMajor >= 2
+	inv := invocation.New(r.Context(), cfg)
+	pull.inv = inv
+	eof, err := h.readStart(rc, r.Body, r.ContentLength, inv, false)
 	if eof || err != nil {
-		h.readFailed(r, m, err)
-	} else if m.Closed() {
-		h.log().Warn("h2c: invocation failed before its handler started", "path", r.URL.Path, "error", m.Err())
+		h.readFailed(r, inv, err)
+	} else if inv.Closed() {
+		h.log().Warn("h2c: invocation failed before its handler started", "path", r.URL.Path, "error", inv.Err())
 	}
 	w.Header()["Content-Type"] = contentTypes[v]
 	w.WriteHeader(http.StatusOK)
-	if !m.Ready() {
+	if !inv.Ready() {
 		// The engine wrote an ErrorMessage saying why.
-		_, _ = w.Write(m.TakeOutput())
+		inv.Reject()
 		return nil, nil
 	}
 	// The status line goes out with the first frames: the runtime waits for
@@ -585,30 +598,12 @@ func (h *Handler) openBidi(w http.ResponseWriter, r *http.Request, v wire.Versio
 	// whose request body is still open: the runtime ends the body once it
 	// sees the end of the attempt, and a body read to its end keeps the
 	// connection reusable.
-	linger := r.ProtoMajor == 1 && !eof
-	inv := invocation.New(r.Context(), m, func(frames []byte) error {
-		if _, err := w.Write(frames); err != nil {
-			return err
-		}
-		if !linger && endsAttempt(frames) {
-			return nil
-		}
-		return rc.Flush()
-	})
-	h.prepare(inv, r, c)
+	pull.linger = r.ProtoMajor == 1 && !eof
+	pull.eof = eof
+	h.started(c, inv)
 	if eof {
 		return inv, nil
 	}
-	// On HTTP/1.1 the reader is always a goroutine of its own: a read
-	// interrupted there (see puller.interrupt) cancels the request's
-	// context, which the handler still needs to suspend.
-	// Once the reader goroutine starts, the handler pulls no more, so the
-	// two take turns with one puller.
-	pull := &puller{h: h, r: r, rc: rc, done: make(chan struct{})}
-	if r.ProtoMajor >= 2 {
-		inv.Pull, inv.Interrupt = pull.pull, pull.interrupt
-	}
-	inv.StartInput = func() { go readNotifications(pull, inv) }
 	return inv, pull
 }
 
@@ -653,17 +648,43 @@ func closeCutConnection(rc *http.ResponseController) {
 var notificationBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<10); return &b }}
 
 // puller reads notifications: for a waiting handler on its own goroutine
-// (invocation.Invocation.Pull), or in a loop on a reader goroutine.
+// (invocation.Input), or in a loop on a reader goroutine.
 type puller struct {
 	h      *Handler
 	r      *http.Request
+	w      http.ResponseWriter
 	rc     *http.ResponseController
+	inv    *invocation.Invocation
 	buf    *[]byte
 	failed bool
+	eof    bool          // the start read reached the end of the body
+	linger bool          // flush the attempt's last frames too (see openBidi)
 	done   chan struct{} // closed when the reader goroutine is done
 }
 
-func (p *puller) pull(feed func([]byte) error) error {
+// Write is the attempt's output (invocation.Output).
+func (p *puller) Write(frames []byte) error {
+	if _, err := p.w.Write(frames); err != nil {
+		return err
+	}
+	if !p.linger && endsAttempt(frames) {
+		return nil
+	}
+	return p.rc.Flush()
+}
+
+// Start starts the reader goroutine, unless the body already ended.
+func (p *puller) Start() {
+	if !p.eof {
+		go readNotifications(p, p.inv)
+	}
+}
+
+// Pull reads once for a waiting handler (invocation.Input).
+func (p *puller) Pull(feed func([]byte) error) error {
+	if p.eof {
+		return io.EOF
+	}
 	if p.buf == nil {
 		p.buf = notificationBuffers.Get().(*[]byte)
 	}
@@ -680,9 +701,9 @@ func (p *puller) pull(feed func([]byte) error) error {
 	return err
 }
 
-// interrupt ends a blocked pull: the input was closed, or the invocation
+// Interrupt ends a blocked pull: the input was closed, or the invocation
 // detached, from another goroutine.
-func (p *puller) interrupt() {
+func (p *puller) Interrupt() {
 	if err := p.rc.SetReadDeadline(past); err != nil {
 		_ = p.r.Body.Close()
 	}
@@ -700,7 +721,7 @@ func (p *puller) release() {
 func readNotifications(p *puller, inv *invocation.Invocation) {
 	defer close(p.done)
 	defer inv.CloseInput()
-	for p.pull(inv.Feed) == nil {
+	for p.Pull(inv.Feed) == nil {
 	}
 }
 

@@ -3,9 +3,7 @@ package restatetest
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
@@ -45,9 +43,6 @@ type attempt struct {
 	dec    *wire.Decoder
 	done   chan struct{} // closed once the handler goroutine exited
 
-	mu     sync.Mutex
-	events []invocation.Event
-
 	// The rest is guarded by the environment's lock.
 	lastEvent time.Time
 	// offset is the virtual clock's offset while the handler runs: the SDK
@@ -79,25 +74,8 @@ type attempt struct {
 	held []wire.Message
 }
 
-func (a *attempt) write(b []byte) error {
-	a.mu.Lock()
-	a.events = append(a.events, invocation.Event{Frames: slices.Clone(b)})
-	a.mu.Unlock()
-	a.e.wake()
-	return nil
-}
-
-func (a *attempt) waiting() {
-	a.mu.Lock()
-	a.events = append(a.events, invocation.Event{Idle: true})
-	a.mu.Unlock()
-	a.e.wake()
-}
-
 func (a *attempt) hasEvents() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.events) > 0 {
+	if a.h.HasEvents() {
 		return true
 	}
 	select {
@@ -136,25 +114,22 @@ func (e *Env) startAttempt(r *record) {
 	r.attempts++
 	r.status = statusRunning
 	bidi := e.cfg.bidi && !e.cfg.alwaysReplay
-	body := wire.AppendFrame(nil, e.startMessage(r), 0)
-	for _, m := range r.journal {
-		body = wire.AppendFrame(body, m, 0)
-	}
-	m := replay.New(e.cfg.version, replay.Options{})
-	if err := m.FeedBytes(body); err != nil || !m.Ready() {
-		e.violate(e.violation(r, Protocol, fmt.Sprintf("the engine rejected the start message and the journal: %v", err)))
-		e.pause(r, "the engine rejected the journal")
-		return
-	}
-	if !bidi {
-		_ = m.CloseInput()
-	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	a := &attempt{e: e, r: r, cancel: cancel, dec: wire.NewDecoder(0), done: make(chan struct{}), closed: !bidi, lastEvent: time.Now(), offset: e.offset}
-	a.h = invocation.New(ctx, m, a.write)
-	a.h.Logger = e.cfg.logger
-	if bidi {
-		a.h.Waiting = a.waiting
+	a.h = invocation.New(ctx, invocation.Config{
+		Version:    e.cfg.version,
+		Start:      e.startMessage(r),
+		Journal:    r.journal,
+		CloseInput: !bidi,
+		Step:       true,
+		Wake:       e.wake,
+		Logger:     e.cfg.logger,
+	})
+	if !a.h.Ready() {
+		cancel()
+		e.violate(e.violation(r, Protocol, fmt.Sprintf("the engine rejected the start message and the journal: %v", a.h.Err())))
+		e.pause(r, "the engine rejected the journal")
+		return
 	}
 	r.att = a
 	e.open = append(e.open, a)
@@ -169,29 +144,21 @@ func (e *Env) startAttempt(r *record) {
 	}()
 }
 
-func (e *Env) startMessage(r *record) *wire.StartMessage {
-	st := &wire.StartMessage{
-		ID:                             r.bin,
-		DebugID:                        r.id,
-		KnownEntries:                   uint32(len(r.journal)),
-		Key:                            r.key,
-		RetryCountSinceLastStoredEntry: r.retryCount,
-		PartialState:                   true,
+func (e *Env) startMessage(r *record) *invocation.Start {
+	st := &invocation.Start{
+		ID:             r.bin,
+		DebugID:        r.id,
+		Key:            r.key,
+		RetryCount:     r.retryCount,
+		Seed:           r.seed,
+		IdempotencyKey: r.idem,
 	}
 	if r.retryCount > 0 {
-		st.DurationSinceLastStoredEntry = uint64(max(e.now().Sub(r.lastStored), 0).Milliseconds())
-	}
-	if e.cfg.version >= wire.V6 {
-		st.RandomSeed = r.seed
-	}
-	if e.cfg.version >= wire.V7 && r.idem != "" {
-		st.IdempotencyKey = wire.String(r.idem)
+		st.SinceLastStored = e.now().Sub(r.lastStored)
 	}
 	if r.obj != nil && !e.lazy(r) {
-		st.PartialState = false
-		for _, k := range slices.Sorted(maps.Keys(r.obj.state)) {
-			st.StateMap = append(st.StateMap, wire.StateEntry{Key: []byte(k), Value: r.obj.state[k]})
-		}
+		st.Eager = true
+		st.State = r.obj.state
 	}
 	return st
 }
@@ -215,10 +182,7 @@ func (e *Env) drain(a *attempt) bool {
 		exited = true // every event was queued before done closed
 	default:
 	}
-	a.mu.Lock()
-	evs := a.events
-	a.events = nil
-	a.mu.Unlock()
+	evs := a.h.Events()
 	for _, ev := range evs {
 		a.lastEvent = time.Now()
 		if ev.Idle {

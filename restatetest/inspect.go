@@ -14,19 +14,19 @@ import (
 )
 
 // Property names what a [Violation] breaks.
-type Property string
+type Property = sim.Property
 
 // The properties the environment checks on every attempt.
 const (
 	// Determinism: on replay the handler issued a command other than the
 	// journaled one; the engine failed the attempt with code 570.
-	Determinism Property = sim.Determinism
+	Determinism = sim.Determinism
 	// Protocol: the engine reported a protocol violation (571) or wrote
 	// something the runtime does not accept.
-	Protocol Property = sim.Protocol
+	Protocol = sim.Protocol
 	// Progress: a handler blocked outside the SDK for longer than the
 	// attempt timeout.
-	Progress Property = sim.Progress
+	Progress = sim.Progress
 )
 
 // Violation is a bug the environment found in a handler (or in the SDK):

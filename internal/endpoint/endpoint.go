@@ -133,27 +133,29 @@ func (e *Endpoint) Discover(accept string, mode ProtocolMode) (int, string, []by
 	return 200, ManifestContentType(v), body
 }
 
-// NewMachine returns an engine for one attempt.
-func (e *Endpoint) NewMachine(v wire.Version) *replay.Machine {
-	return replay.New(v, e.Replay)
+// Attempt returns the configuration of one attempt of version v, with the
+// endpoint's engine options and logger and the transport's trace context.
+// The caller adds its input and output.
+func (e *Endpoint) Attempt(v wire.Version, a Attempt) invocation.Config {
+	return invocation.Config{Version: v, Options: e.Replay, Logger: e.Logger, TraceParent: a.TraceParent, TraceState: a.TraceState}
 }
 
 // RunBuffered runs one attempt whose whole request body is known (request/
 // response mode, Lambda): it feeds body, closes the input, runs the handler
 // to its end or suspension and returns every output frame.
 func (e *Endpoint) RunBuffered(ctx context.Context, h *Handler, v wire.Version, body []byte, attempt Attempt) []byte {
-	m := e.NewMachine(v)
-	if err := m.FeedBytes(body); err != nil || !m.Ready() {
-		_ = m.CloseInput()
-		return append([]byte(nil), m.TakeOutput()...)
-	}
-	_ = m.CloseInput()
 	var out []byte
-	inv := invocation.New(ctx, m, func(frames []byte) error {
+	cfg := e.Attempt(v, attempt)
+	cfg.Body, cfg.CloseInput = body, true
+	cfg.Output = invocation.OutputFunc(func(frames []byte) error {
 		out = append(out, frames...)
 		return nil
 	})
-	attempt.apply(inv, e.Logger)
+	inv := invocation.New(ctx, cfg)
+	if !inv.Ready() {
+		inv.Reject()
+		return out
+	}
 	inv.Run(h.Invoke)
 	return out
 }
@@ -162,11 +164,3 @@ func (e *Endpoint) RunBuffered(ctx context.Context, h *Handler, v wire.Version, 
 type Attempt struct {
 	TraceParent, TraceState string
 }
-
-func (a Attempt) apply(inv *invocation.Invocation, l *slog.Logger) {
-	inv.TraceParent, inv.TraceState, inv.Logger = a.TraceParent, a.TraceState, l
-}
-
-// Prepare configures a streaming invocation with the attempt's transport
-// information.
-func (e *Endpoint) Prepare(inv *invocation.Invocation, a Attempt) { a.apply(inv, e.Logger) }

@@ -1,17 +1,23 @@
-// Package invocation runs one handler attempt against a replay engine: it
-// runs the handler, serialises the handler's operations with the
-// transport's input, executes run closures, waits for notifications on an
-// open stream and stops the handler when the attempt suspends or fails.
+// Package invocation is the attempt driver: it builds an attempt's start
+// message and journal, creates the replay engine and runs the handler
+// against it, serialising the handler's operations with the transport's
+// input, executing run closures, waiting for notifications on an open
+// stream and stopping the handler when the attempt suspends or fails. Every
+// transport (h2c, lambda) and every test runtime (props' simulator,
+// restatetest, the journal replayer) runs its attempts through it.
 //
-// The transport creates a [replay.Machine], feeds it until it is ready and
-// wraps it with [New]. Then either it calls [Invocation.Start], which runs
-// the handler on a goroutine of its own, and keeps feeding input with
-// [Invocation.Feed] and [Invocation.CloseInput] until [Invocation.Done] is
-// closed; or it sets [Invocation.Pull] and calls [Invocation.Run], which
-// runs the handler on the calling goroutine and reads the input there
-// whenever the handler waits for it. The typed API in package restate
-// performs the handler's operations through [Invocation.Do] and
-// [Invocation.Await].
+// [New] takes one [Config]. Then either the caller calls
+// [Invocation.Start], which runs the handler on a goroutine of its own, and
+// keeps feeding input with [Invocation.Feed] and [Invocation.CloseInput]
+// until [Invocation.Done] is closed; or it gives Config.Input with
+// Config.PullInput and calls [Invocation.Run], which runs the handler on
+// the calling goroutine and reads the input there whenever the handler
+// waits for it. A step-driven
+// runtime sets Config.Step and takes what the attempt does with
+// [Invocation.Events]. [StartMessage] is the one place a start message is
+// built, and [Engine] gives a caller that drives the engine itself a fed
+// engine without an invocation. The typed API in package restate performs
+// the handler's operations through [Invocation.Do] and [Invocation.Await].
 package invocation
 
 import (
@@ -48,14 +54,24 @@ type HandlerFunc func(inv *Invocation) error
 // transport goes away.
 type RunFunc func(ctx context.Context) (replay.RunOutcome, replay.RetryPolicy)
 
-// Output receives the engine's frames. The invocation calls it with its lock
-// held, from the handler goroutine (or from Fail), never concurrently.
-type Output func(frames []byte) error
+// Output receives the engine's frames. The invocation calls Write with its
+// lock held, from the handler goroutine (or from Fail), never
+// concurrently. It is an interface so that a transport's per-request value
+// can be the output as well as the [Input], without a closure for each.
+type Output interface {
+	Write(frames []byte) error
+}
+
+// OutputFunc is an Output made of a function.
+type OutputFunc func(frames []byte) error
+
+// Write calls f.
+func (f OutputFunc) Write(frames []byte) error { return f(frames) }
 
 // Event is what a handler's attempt reports to a runtime that drives it one
 // step at a time (a simulator, an in-process test runtime): frames it
 // wrote, which the Output copied, or, when Idle, that the handler blocks
-// waiting for input (see Waiting).
+// waiting for input (see Config.Waiting and Config.Step).
 type Event struct {
 	Frames []byte
 	Idle   bool
@@ -83,39 +99,17 @@ type Invocation struct {
 	returned bool        // the handler gave its output to Return
 	writeErr error
 
-	// TraceParent and TraceState are the W3C trace context of the attempt,
-	// from the transport's request headers.
-	TraceParent, TraceState string
-	// Logger is the base logger of the handler's replay-aware logger; nil
-	// means slog.Default().
-	Logger *slog.Logger
-	// Waiting, when set, is called each time the handler blocks waiting for
-	// input, after its output was flushed, with the lock held: it must not
-	// call back into the invocation. A simulated runtime uses it to know the
-	// handler is idle, so it can decide what arrives next deterministically.
-	Waiting func()
-	// StartInput, when set, is called once, with the lock held, the first
-	// time the attempt needs its input stream read: when the handler first
-	// blocks waiting for input, or a run closure starts (so that a
-	// cancellation can reach it). A transport starts its body reader there,
-	// so that a handler that never waits costs no reader at all. It must not
-	// call back into the invocation.
-	StartInput   func()
-	inputStarted bool
+	traceParent, traceState string
+	logger                  *slog.Logger
 
-	// Pull, when set, reads the input stream on the handler's own goroutine
-	// while the handler waits for input and StartInput has not been called
-	// (a run closure calls it, so that a cancellation reaches the closure
-	// while it executes): it reads once, blocking, passes what it read to
-	// feed, which returns the engine's error for bad frames, and returns
-	// the read's error (the input then ends). A handler parked on a
-	// notification then needs no goroutine besides its own.
-	Pull func(feed func([]byte) error) error
-	// Interrupt, when set, makes a blocked Pull return at once. It is
-	// called with the lock held, only while a Pull is in progress, when the
-	// input is closed or the invocation detached from another goroutine.
-	Interrupt func()
-	pulling   bool
+	// The hooks of Config; see there.
+	waiting      func()
+	input        Input
+	pullInput    bool
+	inputStarted bool
+	pulling      bool
+
+	queue *queue // of a step-driven attempt (Config.Step)
 }
 
 // exitSignal ends a handler whose attempt is over: exitLocked panics with
@@ -124,21 +118,9 @@ type Invocation struct {
 type exitSignal struct{}
 
 func (inv *Invocation) needInputLocked() {
-	if !inv.inputStarted && inv.StartInput != nil {
+	if !inv.inputStarted && inv.input != nil {
 		inv.inputStarted = true
-		inv.StartInput()
-	}
-}
-
-// New wraps a machine that is ready to run the handler. ctx is the
-// transport's context: when it ends, waits stop and the handler exits.
-func New(ctx context.Context, m *replay.Machine, out Output) *Invocation {
-	return &Invocation{
-		m:    m,
-		out:  out,
-		ctx:  ctx,
-		wake: make(chan struct{}, 1),
-		done: make(chan struct{}),
+		inv.input.Start()
 	}
 }
 
@@ -179,8 +161,8 @@ func (inv *Invocation) CloseInput() {
 // before it takes the lock again, so the transport's request is still
 // being served.
 func (inv *Invocation) interruptLocked() {
-	if inv.pulling && inv.Interrupt != nil {
-		inv.Interrupt()
+	if inv.pulling {
+		inv.input.Interrupt()
 	}
 }
 
@@ -231,7 +213,7 @@ func (inv *Invocation) flushLocked() {
 	if inv.detached || inv.writeErr != nil {
 		return
 	}
-	if err := inv.out(b); err != nil {
+	if err := inv.out.Write(b); err != nil {
 		inv.writeErr = err
 	}
 }
@@ -357,6 +339,16 @@ var runEntry = reflect.ValueOf((*Invocation).run).Pointer()
 // inlined into run reports run's entry as the outermost one. The walk is
 // cheap next to what ends an attempt (a suspension or a failure written to
 // the runtime), the only time it happens, and costs the hot path nothing.
+//
+// The question is about the goroutine, not the invocation's state, and the
+// stack is the only cheap record of goroutine identity Go offers. A token
+// in the handler's context cannot tell: a user goroutine that misuses the
+// handler's context carries the same one. Nor can the busy and inRun
+// flags: while the handler's goroutine blocks outside the SDK (waiting for
+// that very goroutine, say), the misusing goroutine holds busy as the
+// handler would. Recording a goroutine id at the start of run costs every
+// attempt about as much as a short handler (runtime.Stack) and an
+// allocation.
 func onRunGoroutine() bool {
 	var pcs [64]uintptr
 	for skip := 2; ; {
@@ -466,16 +458,16 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 				// for its answer would park the handler until ctx ends.
 				inv.exitLocked()
 			}
-			if inv.Pull != nil && !inv.inputStarted {
-				if inv.Waiting != nil {
-					inv.Waiting()
+			if inv.pullInput && !inv.inputStarted {
+				if inv.waiting != nil {
+					inv.waiting()
 				}
 				inv.pullLocked()
 				continue
 			}
 			inv.needInputLocked()
-			if inv.Waiting != nil {
-				inv.Waiting()
+			if inv.waiting != nil {
+				inv.waiting()
 			}
 			inv.mu.Unlock()
 			select {
@@ -490,12 +482,12 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 	}
 }
 
-// pullLocked reads input with Pull, releasing the lock meanwhile. A read
+// pullLocked reads input with Input.Pull, releasing the lock meanwhile. A read
 // error ends the input; an ended transport context ends the handler.
 func (inv *Invocation) pullLocked() {
 	inv.pulling = true
 	inv.mu.Unlock()
-	err := inv.Pull(inv.feedPulled)
+	err := inv.input.Pull(inv.feedPulled)
 	inv.mu.Lock()
 	inv.pulling = false
 	if err != nil && !inv.m.InputClosed() {
@@ -585,7 +577,7 @@ func safeRun(fn RunFunc, ctx context.Context) (out replay.RunOutcome, policy rep
 	return fn(ctx)
 }
 
-// InputStarted reports whether StartInput was called.
+// InputStarted reports whether the Input was started (Input.Start).
 func (inv *Invocation) InputStarted() bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()

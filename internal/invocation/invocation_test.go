@@ -35,7 +35,7 @@ func ready(t *testing.T) *replay.Machine {
 func TestFailedWriteEndsHandler(t *testing.T) {
 	t.Parallel()
 	errGone := errors.New("peer gone")
-	inv := New(context.Background(), ready(t), func([]byte) error { return errGone })
+	inv := newInv(context.Background(), ready(t), func([]byte) error { return errGone })
 	after := make(chan struct{}, 1)
 	inv.Start(func(inv *Invocation) error {
 		inv.Input()
@@ -73,7 +73,7 @@ func TestFailedWriteEndsHandler(t *testing.T) {
 func TestOperationAfterFailedWriteEndsHandler(t *testing.T) {
 	t.Parallel()
 	writes := 0
-	inv := New(context.Background(), ready(t), func([]byte) error {
+	inv := newInv(context.Background(), ready(t), func([]byte) error {
 		writes++
 		return errors.New("peer gone")
 	})
@@ -110,7 +110,7 @@ func TestOperationAfterFailedWriteEndsHandler(t *testing.T) {
 func TestDetachCancelsRun(t *testing.T) {
 	t.Parallel()
 	writes := 0
-	inv := New(context.Background(), ready(t), func([]byte) error { writes++; return nil })
+	inv := newInv(context.Background(), ready(t), func([]byte) error { writes++; return nil })
 	started := make(chan struct{})
 	ended := make(chan error, 1)
 	inv.Start(func(inv *Invocation) error {
@@ -156,7 +156,7 @@ func TestDetachCancelsRun(t *testing.T) {
 // database calls made with it abort; the await then fails as cancelled.
 func TestCancelSignalCancelsRun(t *testing.T) {
 	t.Parallel()
-	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+	inv := newInv(context.Background(), ready(t), func([]byte) error { return nil })
 	started := make(chan struct{})
 	ended := make(chan error, 1)
 	status := startSlowRun(inv, wire.VoidResult(), func(ctx context.Context) replay.RunOutcome {
@@ -195,7 +195,9 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 	inv, output := recorded(t)
 	completion := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSleepCompletion, ID: wire.CompletionID(1), Result: wire.VoidResult()}, 0)
 	pulls := 0
-	inv.Pull = func(feed func([]byte) error) error {
+	in := &funcInput{}
+	inv.input, inv.pullInput = in, true
+	in.pull = func(feed func([]byte) error) error {
 		pulls++
 		if pulls > 1 {
 			t.Error("pulled again after the completion arrived")
@@ -207,7 +209,7 @@ func TestPullFeedsWaitingHandler(t *testing.T) {
 		}
 		return feed(completion[3:])
 	}
-	inv.StartInput = func() { t.Error("StartInput called in pull mode without a run") }
+	in.start = func() { t.Error("StartInput called in pull mode without a run") }
 	inv.Run(func(inv *Invocation) error {
 		inv.Input()
 		h := sleep(inv)
@@ -235,12 +237,14 @@ func TestPullEndedInputSuspends(t *testing.T) {
 	inv, output := recorded(t)
 	blocked := make(chan struct{})
 	unblock := make(chan struct{})
-	inv.Pull = func(func([]byte) error) error {
+	in := &funcInput{}
+	inv.input, inv.pullInput = in, true
+	in.pull = func(func([]byte) error) error {
 		close(blocked)
 		<-unblock
 		return errors.New("interrupted")
 	}
-	inv.Interrupt = func() { close(unblock) }
+	in.interrupt = func() { close(unblock) }
 	go func() {
 		<-blocked
 		inv.CloseInput()
@@ -295,7 +299,7 @@ func TestRecoveredExitRecordsNothing(t *testing.T) {
 func recorded(t *testing.T) (*Invocation, func() []wire.Message) {
 	var mu sync.Mutex
 	var out []byte
-	inv := New(context.Background(), ready(t), func(frames []byte) error {
+	inv := newInv(context.Background(), ready(t), func(frames []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, frames...)
@@ -359,7 +363,7 @@ func types(msgs []wire.Message) []wire.Type {
 func TestOnRunGoroutine(t *testing.T) {
 	t.Parallel()
 	for _, start := range []string{"Start", "Run"} {
-		inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+		inv := newInv(context.Background(), ready(t), func([]byte) error { return nil })
 		var inHandler, inChild bool
 		h := func(inv *Invocation) error {
 			inv.Input()
@@ -432,7 +436,7 @@ func TestExitDeepInHandler(t *testing.T) {
 // calls run) instead of panicking, which would take the process down.
 func TestExitOnUserGoroutine(t *testing.T) {
 	t.Parallel()
-	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+	inv := newInv(context.Background(), ready(t), func([]byte) error { return nil })
 	inv.CloseInput()
 	userDone := make(chan bool, 1)
 	handlerDone := make(chan struct{})
@@ -543,5 +547,32 @@ func feedCancel(t *testing.T, inv *Invocation) {
 		ID: wire.SignalID(wire.SignalCancel), Result: wire.VoidResult()}, 0)
 	if err := inv.Feed(cancel); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// newInv wraps a ready machine with an output and no hooks; tests set the
+// hooks they need on the unexported fields.
+func newInv(ctx context.Context, m *replay.Machine, out OutputFunc) *Invocation {
+	return wrap(ctx, m, &Config{Output: out})
+}
+
+// funcInput is an Input made of the functions a test sets.
+type funcInput struct {
+	start     func()
+	pull      func(feed func([]byte) error) error
+	interrupt func()
+}
+
+func (f *funcInput) Start() {
+	if f.start != nil {
+		f.start()
+	}
+}
+
+func (f *funcInput) Pull(feed func([]byte) error) error { return f.pull(feed) }
+
+func (f *funcInput) Interrupt() {
+	if f.interrupt != nil {
+		f.interrupt()
 	}
 }

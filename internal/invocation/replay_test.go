@@ -70,7 +70,7 @@ func (t *taker) Resolved(m *replay.Machine) bool {
 func TestReplayRuns(t *testing.T) {
 	t.Parallel()
 	const n = 500
-	inv := New(context.Background(), runsJournal(t, n), func([]byte) error { return nil })
+	inv := newInv(context.Background(), runsJournal(t, n), func([]byte) error { return nil })
 	var (
 		sum int
 		err error
@@ -90,9 +90,9 @@ func TestReplayRuns(t *testing.T) {
 // StatusCancelled, through the applied-signal check of cancellingLocked.
 func TestCancelDuringWait(t *testing.T) {
 	t.Parallel()
-	inv := New(context.Background(), ready(t), func([]byte) error { return nil })
+	inv := newInv(context.Background(), ready(t), func([]byte) error { return nil })
 	status := make(chan replay.Status, 1)
-	inv.Waiting = func() {
+	inv.waiting = func() {
 		// Called with the lock held: feed from another goroutine.
 		go func() {
 			_ = inv.Feed(wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification,
@@ -126,7 +126,7 @@ func BenchmarkReplayRuns(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				inv := New(context.Background(), runsJournal(b, n), func([]byte) error { return nil })
+				inv := newInv(context.Background(), runsJournal(b, n), func([]byte) error { return nil })
 				b.StartTimer()
 				inv.Start(func(inv *Invocation) error {
 					inv.Input()

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
+	"github.com/qcodr/restate-sdk-go/internal/invocation"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
@@ -39,27 +40,29 @@ func Run(svc *endpoint.Service, handler string, a Attempt) ([]wire.Message, erro
 	if a.Version == 0 {
 		a.Version = wire.V6
 	}
-	start := &wire.StartMessage{
-		ID:           InvocationID,
-		DebugID:      DebugID,
-		KnownEntries: uint32(len(a.Journal)),
-		PartialState: a.Lazy || a.State == nil,
-		Key:          a.Key,
-		RandomSeed:   a.Seed,
+	var state map[string][]byte
+	if len(a.State) > 0 {
+		state = make(map[string][]byte, len(a.State))
+		for k, v := range a.State {
+			state[k] = []byte(v)
+		}
 	}
-	for k, v := range a.State {
-		start.StateMap = append(start.StateMap, wire.StateEntry{Key: []byte(k), Value: []byte(v)})
+	var out []byte
+	inv := invocation.New(context.Background(), invocation.Config{
+		Version:    a.Version,
+		Start:      &invocation.Start{ID: InvocationID, DebugID: DebugID, Key: a.Key, Seed: a.Seed, State: state, Eager: !a.Lazy && a.State != nil},
+		Journal:    a.Journal,
+		CloseInput: true,
+		Output: invocation.OutputFunc(func(frames []byte) error {
+			out = append(out, frames...)
+			return nil
+		}),
+	})
+	if !inv.Ready() {
+		inv.Reject()
+	} else {
+		inv.Run(h.Invoke)
 	}
-	var body []byte
-	body = wire.AppendFrame(body, start, 0)
-	for _, m := range a.Journal {
-		body = wire.AppendFrame(body, m, 0)
-	}
-	ep, err := endpoint.New([]*endpoint.Service{svc}, endpoint.Config{})
-	if err != nil {
-		return nil, err
-	}
-	out := ep.RunBuffered(context.Background(), h, a.Version, body, endpoint.Attempt{})
 	return Decode(out)
 }
 

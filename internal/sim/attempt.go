@@ -4,39 +4,12 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/qcodr/restate-sdk-go/internal/invocation"
 	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
-
-// queue passes events from the handler goroutine to the runtime without
-// ever blocking the handler, which holds the invocation's lock meanwhile.
-type queue struct {
-	mu  sync.Mutex
-	evs []invocation.Event
-	ch  chan struct{}
-}
-
-func (q *queue) push(e invocation.Event) {
-	q.mu.Lock()
-	q.evs = append(q.evs, e)
-	q.mu.Unlock()
-	select {
-	case q.ch <- struct{}{}:
-	default:
-	}
-}
-
-func (q *queue) take() []invocation.Event {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	evs := q.evs
-	q.evs = nil
-	return evs
-}
 
 // attempt is the runtime side of one running attempt.
 type attempt struct {
@@ -47,40 +20,29 @@ type attempt struct {
 	closed bool // the request body was closed
 }
 
-// startMessage builds the start message of an attempt.
-func (s *sim) startMessage(plan Plan, retries uint32) *wire.StartMessage {
-	st := &wire.StartMessage{
-		ID:                             s.cfg.ID,
-		DebugID:                        s.cfg.DebugID,
-		KnownEntries:                   uint32(len(s.journal)),
-		Key:                            s.cfg.Key,
-		RetryCountSinceLastStoredEntry: retries,
-		PartialState:                   true,
-	}
-	if s.cfg.Version >= wire.V6 {
-		st.RandomSeed = s.cfg.Seed
+// startMessage returns the start message fields of an attempt.
+func (s *sim) startMessage(plan Plan, retries uint32) *invocation.Start {
+	st := &invocation.Start{
+		ID:         s.cfg.ID,
+		DebugID:    s.cfg.DebugID,
+		Key:        s.cfg.Key,
+		RetryCount: retries,
+		Seed:       s.cfg.Seed,
 	}
 	if !s.cfg.Keyed {
 		return st
 	}
 	state := stateOf(s.cfg.State, s.journal)
-	keys := slices.Sorted(maps.Keys(state))
 	switch plan.State {
 	case EagerState:
-		st.PartialState = false
+		st.Eager = true
 	case PartialState:
-		var kept []string
-		for _, k := range keys {
-			if plan.Partial != nil && plan.Partial(k) {
-				kept = append(kept, k)
-			}
-		}
-		keys = kept
+		maps.DeleteFunc(state, func(k string, _ []byte) bool { return plan.Partial == nil || !plan.Partial(k) })
 	case LazyState:
-		keys = nil
+		state = nil
 	}
-	for _, k := range keys {
-		st.StateMap = append(st.StateMap, wire.StateEntry{Key: []byte(k), Value: nonNil(state[k])})
+	if len(state) > 0 {
+		st.State = state
 	}
 	return st
 }
@@ -89,36 +51,34 @@ func (s *sim) startMessage(plan Plan, retries uint32) *wire.StartMessage {
 func (s *sim) runAttempt(plan Plan, retries uint32) ending {
 	start := s.startMessage(plan, retries)
 	s.tracef("attempt %d: %s, %s, %d journal entries, retry count %d", s.attempt, plan.Mode, describeStateMode(s.cfg.Keyed, plan.State, start), len(s.journal), retries)
-	body := wire.AppendFrame(nil, start, 0)
-	for _, e := range s.journal {
-		body = wire.AppendFrame(body, e, 0)
-	}
-	m := replay.New(s.cfg.Version, s.cfg.Options)
-	if err := m.FeedBytes(body); err != nil || !m.Ready() {
-		s.violate(Protocol, "the engine rejected the start message and journal: %v %s", err, Describe(firstFrame(m.TakeOutput())))
-		return endFailed
-	}
-	if plan.Mode == RequestResponse {
-		_ = m.CloseInput()
-	}
 	ctx, cancel := context.WithCancel(s.cfg.Context)
 	defer cancel()
-	q := &queue{ch: make(chan struct{}, 1)}
 	a := &attempt{s: s, dec: wire.NewDecoder(0), closed: plan.Mode == RequestResponse}
-	a.inv = invocation.New(ctx, m, func(frames []byte) error {
-		q.push(invocation.Event{Frames: slices.Clone(frames)})
-		return nil
+	a.inv = invocation.New(ctx, invocation.Config{
+		Version:    s.cfg.Version,
+		Options:    s.cfg.Options,
+		Start:      start,
+		Journal:    s.journal,
+		CloseInput: plan.Mode == RequestResponse,
+		Step:       true,
+		Logger:     s.cfg.Logger,
 	})
-	a.inv.Logger = s.cfg.Logger
-	if plan.Mode == Bidi {
-		a.inv.Waiting = func() { q.push(invocation.Event{Idle: true}) }
+	if !a.inv.Ready() {
+		err := a.inv.Err()
+		a.inv.Reject()
+		var out []byte
+		for _, ev := range a.inv.Events() {
+			out = append(out, ev.Frames...)
+		}
+		s.violate(Protocol, "the engine rejected the start message and journal: %v %s", err, Describe(firstFrame(out)))
+		return endFailed
 	}
 	a.inv.Start(s.cfg.Handler)
 
 	timer := time.NewTimer(s.cfg.Stall)
 	defer timer.Stop()
 	for {
-		evs := q.take()
+		evs := a.inv.Events()
 		for _, ev := range evs {
 			a.handle(ev)
 		}
@@ -130,9 +90,9 @@ func (s *sim) runAttempt(plan Plan, retries uint32) ending {
 			timer.Reset(s.cfg.Stall)
 		}
 		select {
-		case <-q.ch:
+		case <-a.inv.Queued():
 		case <-a.inv.Done():
-			for _, ev := range q.take() {
+			for _, ev := range a.inv.Events() {
 				if !ev.Idle {
 					a.handle(ev)
 				}
@@ -160,16 +120,12 @@ func (a *attempt) abandon(cancel context.CancelFunc) {
 	}
 }
 
-func describeStateMode(keyed bool, mode StateMode, st *wire.StartMessage) string {
+func describeStateMode(keyed bool, mode StateMode, st *invocation.Start) string {
 	if !keyed {
 		return "no state"
 	}
 	if mode == PartialState {
-		keys := make([]string, len(st.StateMap))
-		for i, e := range st.StateMap {
-			keys[i] = string(e.Key)
-		}
-		return "partial state " + describeKeys(stringsToBytes(keys))
+		return "partial state " + describeKeys(stringsToBytes(slices.Sorted(maps.Keys(st.State))))
 	}
 	return mode.String()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/qcodr/restate-sdk-go/internal/invocation"
 	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
@@ -29,12 +30,13 @@ func Commands(journal []wire.Message) []wire.Message {
 func Mismatch(v wire.Version, journal, issued []wire.Message) *replay.Error {
 	recorded := Commands(journal)
 	now := Commands(issued)
-	m := replay.New(v, replay.Options{DisableImplicitCancellation: true})
-	body := wire.AppendFrame(nil, &wire.StartMessage{KnownEntries: uint32(len(recorded)), PartialState: true}, 0)
-	for _, c := range recorded {
-		body = wire.AppendFrame(body, c, 0)
-	}
-	if err := m.FeedBytes(body); err != nil || !m.Ready() {
+	m, err := invocation.Engine(&invocation.Config{
+		Version: v,
+		Options: replay.Options{DisableImplicitCancellation: true},
+		Start:   &invocation.Start{},
+		Journal: recorded,
+	})
+	if err != nil {
 		return &replay.Error{Code: replay.CodeProtocolViolation, Message: fmt.Sprintf("the journal cannot be replayed: %v", err)}
 	}
 	if _, err := m.Input(); err != nil {

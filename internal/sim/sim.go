@@ -209,26 +209,28 @@ type Config struct {
 	Scheduler  Scheduler
 }
 
-// The properties the simulator checks by itself, by name. They are the one
-// declaration of these names: package restatetest gives them its exported
-// Property type, and props reports them as they are.
+// Property names a property a handler must have. It is declared once, here:
+// package restatetest re-exports it as restatetest.Property, and props
+// reports it as it is.
+type Property string
+
+// The properties the simulator checks by itself.
 const (
 	// Determinism: a replay issued a command other than the journaled one
 	// (the engine failed the attempt with 570).
-	Determinism = "replay determinism"
+	Determinism Property = "replay determinism"
 	// ExactlyOnce: a run whose result is journaled executed again.
-	ExactlyOnce = "exactly-once side effects"
+	ExactlyOnce Property = "exactly-once side effects"
 	// Protocol: the engine broke the protocol, or reported a violation.
-	Protocol = "protocol"
+	Protocol Property = "protocol"
 	// Progress: the invocation cannot complete.
-	Progress = "progress"
+	Progress Property = "progress"
 )
 
 // Violation is the first property violation of a run.
 type Violation struct {
-	// Property is the name of the property violated: one of the constants
-	// above.
-	Property string
+	// Property is the property violated: one of the constants above.
+	Property Property
 	// Attempt is the attempt that showed it (from 1).
 	Attempt int
 	// Message says what happened, in the engine's words when the engine
@@ -358,7 +360,7 @@ func (s *sim) tracef(format string, args ...any) {
 	s.trace = append(s.trace, fmt.Sprintf(format, args...))
 }
 
-func (s *sim) violate(p string, format string, args ...any) {
+func (s *sim) violate(p Property, format string, args ...any) {
 	if s.violation == nil {
 		s.violation = &Violation{Property: p, Attempt: s.attempt, Message: fmt.Sprintf(format, args...)}
 		s.tracef("  VIOLATION (%s): %s", p, s.violation.Message)
