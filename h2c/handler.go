@@ -261,7 +261,7 @@ func (h *Handler) serveOther(w http.ResponseWriter, r *http.Request, kind int, p
 // verified checks the request's identity, and answers 401 if it fails.
 func (h *Handler) verified(w http.ResponseWriter, r *http.Request, path string) bool {
 	if err := h.ep.Verifier.Verify(path, r.Header); err != nil {
-		h.log().Warn("h2c: rejected request", "method", r.Method, "path", r.URL.Path, "error", err)
+		h.rejected(r, err)
 		httpError(w, http.StatusUnauthorized, "Unauthorized")
 		return false
 	}

@@ -105,3 +105,12 @@ func mountPoint(pattern string) string {
 	}
 	return strings.TrimRight(pattern, "/")
 }
+
+// rejected logs a request that failed identity verification: the first at
+// once, then at most one per endpoint.RejectLogInterval with the number
+// held back, so that a flood of bad tokens does not flood the logs.
+func (h *Handler) rejected(r *http.Request, err error) {
+	if ok, n := h.ep.Rejected.Allow(time.Now()); ok {
+		h.log().Warn("h2c: rejected request (at most one such line per 10s)", "method", r.Method, "path", r.URL.Path, "error", err, "suppressed", n)
+	}
+}

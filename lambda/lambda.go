@@ -63,6 +63,7 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
+	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
@@ -220,7 +221,9 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 	}
 	header := req.header()
 	if err := h.ep.Verifier.Verify(normalized, header); err != nil {
-		h.ep.Logger.Warn("rejected request", "path", path, "error", err)
+		if ok, n := h.ep.Rejected.Allow(time.Now()); ok {
+			h.ep.Logger.Warn("rejected request (at most one such line per 10s)", "path", path, "error", err, "suppressed", n)
+		}
 		return h.failure(http.StatusUnauthorized, "Unauthorized"), nil
 	}
 	switch kind {

@@ -30,6 +30,8 @@ type Endpoint struct {
 	Services []*Service
 	byName   map[string]*Service
 	Verifier *Verifier
+	// Rejected limits the logging of requests that failed verification.
+	Rejected RateLog
 }
 
 // New validates the services and the configuration.
