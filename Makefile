@@ -100,7 +100,7 @@ layering: ## fail on an upward import: wire <- replay <- restate <- h2c/lambda/p
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME (default 60s)
-	@for pkg in ./wire ./replay ./props ./internal/endpoint; do \
+	@for pkg in ./wire ./replay ./props ./internal/endpoint ./h2c ./lambda; do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 			echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime=5s $$pkg; \
 		done; \

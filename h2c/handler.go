@@ -6,11 +6,17 @@
 // [ListenAndServe] and [Serve] serve it with graceful shutdown, and
 // [NewServer] returns the http.Server they use. Options:
 // [WithRequestResponse], [WithIdentityKeys], [WithLogger],
-// [WithMaxFrameBytes], [WithJournalTimeout], [WithShutdownTimeout].
+// [WithMaxFrameBytes], [WithMaxBodyBytes], [WithJournalTimeout],
+// [WithShutdownTimeout].
 //
 // Routes, relative to where the handler is mounted (a mount prefix needs no
 // stripping): GET /discover (the endpoint manifest), POST
 // /invoke/{service}/{handler} (one attempt of an invocation), GET /health.
+// Only /health is served without identity verification, and only exactly:
+// "/health", or the mount point followed by "/health" when the handler is
+// mounted on an http.ServeMux pattern such as "/restate/" (which it learns
+// from Request.Pattern). Under other routers mount it with
+// http.StripPrefix to keep an unverified health check.
 //
 // Each invocation runs its handler on the request's own goroutine. In
 // bidirectional mode over HTTP/2 the handler reads notifications from the
@@ -113,6 +119,18 @@ func WithJournalTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.journalTimeout = d })
 }
 
+// WithMaxBodyBytes bounds what an attempt buffers before its handler
+// starts (default 33 MiB, one frame at the runtime's message size limit
+// plus headroom, as in package lambda): the whole request body in
+// request/response mode, the start message and the replayed journal in
+// bidirectional mode. A request declaring or sending more gets 413 before
+// the handler runs, with at most one read buffer past the limit held.
+// Notifications that arrive on a bidirectional stream once the handler
+// runs are not counted: each is bounded by [WithMaxFrameBytes].
+func WithMaxBodyBytes(n int64) Option {
+	return optionFunc(func(c *config) { c.MaxBodyBytes = n })
+}
+
 // WithShutdownTimeout sets how long [Serve] and [ListenAndServe] wait for
 // in-flight invocations to finish or suspend once asked to stop (default
 // 30 seconds). Invocations still running then are cancelled.
@@ -125,6 +143,7 @@ func WithShutdownTimeout(d time.Duration) Option {
 type Handler struct {
 	ep             *endpoint.Endpoint
 	journalTimeout time.Duration
+	maxBody        int64
 	serverHeader   []string
 
 	mu      sync.Mutex
@@ -170,6 +189,7 @@ func newHandler(services []restate.ServiceDefinition, c config) (*Handler, error
 	return &Handler{
 		ep:             ep,
 		journalTimeout: c.journalTimeout,
+		maxBody:        ep.MaxBodyBytes,
 		serverHeader:   []string{ep.ServerHeader},
 		calls:          map[*call]struct{}{},
 	}, nil
@@ -202,7 +222,7 @@ func httpError(w http.ResponseWriter, status int, msg string) {
 // stack. See also invocation.HandlerFunc.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Restate-Server"] = h.serverHeader
-	kind, path, service, handler := endpoint.Route(r.URL.Path)
+	kind, path, service, handler := endpoint.RouteMounted(r.URL.Path, mountPoint(r.Pattern))
 	if kind != endpoint.RouteInvoke {
 		h.serveOther(w, r, kind, path)
 		return
@@ -240,7 +260,7 @@ func (h *Handler) serveOther(w http.ResponseWriter, r *http.Request, kind int, p
 // verified checks the request's identity, and answers 401 if it fails.
 func (h *Handler) verified(w http.ResponseWriter, r *http.Request, path string) bool {
 	if err := h.ep.Verifier.Verify(path, r.Header); err != nil {
-		h.log().Warn("h2c: rejected request", "method", r.Method, "path", r.URL.Path, "error", err)
+		h.rejected(r, err)
 		httpError(w, http.StatusUnauthorized, "Unauthorized")
 		return false
 	}
@@ -386,10 +406,10 @@ var errJournalTimeout = errors.New("the start of the request body did not arrive
 // readStart feeds the request body to the attempt m until the handler can start (or,
 // when whole, until the body ends), or the attempt fails. It reports whether
 // the body ended; a body whose declared length (size, or -1) has been read
-// counts as ended, so that no reader waits for the rest of it. It reads the
-// first chunk without a deadline and arms the journal timeout only if more
-// is needed, so that the common case, where the journal arrives in one
-// piece, pays nothing for it.
+// counts as ended, so that no reader waits for the rest of it. The journal
+// timeout runs from the start, so that a body that sends nothing is cut
+// off too (a pooled timer: see cutoff). More than maxBody bytes fail with
+// errBodyTooLarge.
 //
 // The engine copies what it keeps: the read buffers are free again when
 // readStart returns.
@@ -402,11 +422,17 @@ func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size in
 			err = fmt.Errorf("%w (after %s): %w", errJournalTimeout, h.journalTimeout, err)
 		}
 	}()
+	if h.journalTimeout > 0 && size != 0 {
+		t = newCutoff(rc, h.journalTimeout)
+	}
 	var read int64
 	for {
 		n, rerr := body.Read(*bp)
 		if n > 0 {
 			read += int64(n)
+			if read > h.maxBody {
+				return false, errBodyTooLarge
+			}
 			_ = m.Feed((*bp)[:n])
 			if n == len(*bp) && pool == &smallBuffers {
 				pool.Put(bp)
@@ -426,50 +452,7 @@ func (h *Handler) readStart(rc *http.ResponseController, body io.Reader, size in
 		if !whole && m.Ready() && !complete {
 			return false, nil
 		}
-		if t == nil && h.journalTimeout > 0 && !complete {
-			t = newCutoff(rc, h.journalTimeout)
-		}
 	}
-}
-
-// cutoff interrupts a blocked request body read after a delay, by moving
-// the read deadline into the past. Unlike a future deadline set up front,
-// it costs nothing on HTTP/2 until it is needed.
-type cutoff struct {
-	mu    sync.Mutex
-	t     *time.Timer
-	rc    *http.ResponseController
-	done  bool
-	fired bool
-}
-
-func newCutoff(rc *http.ResponseController, d time.Duration) *cutoff {
-	c := &cutoff{rc: rc}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = time.AfterFunc(d, c.fire)
-	return c
-}
-
-func (c *cutoff) fire() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done {
-		return
-	}
-	c.fired = true
-	_ = c.rc.SetReadDeadline(past)
-}
-
-// stop disarms the cutoff and reports whether it fired. Once stop returned,
-// the cutoff no longer touches the response. A fired cutoff leaves the read
-// deadline in the past: the body cannot be read any more.
-func (c *cutoff) stop() bool {
-	c.t.Stop()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.done = true
-	return c.fired
 }
 
 // readFailed logs why the start of an attempt could not be read and closes
@@ -511,6 +494,9 @@ func (h *Handler) openRequestResponse(w http.ResponseWriter, r *http.Request, v 
 	})
 	inv := invocation.New(r.Context(), cfg)
 	eof, err := h.readStart(rc, r.Body, r.ContentLength, inv, true)
+	if h.tooLarge(w, r, err) {
+		return nil
+	}
 	if !eof {
 		h.readFailed(r, inv, err)
 	}
@@ -579,6 +565,9 @@ func (h *Handler) openBidi(w http.ResponseWriter, r *http.Request, v wire.Versio
 	inv := invocation.New(r.Context(), cfg)
 	pull.inv = inv
 	eof, err := h.readStart(rc, r.Body, r.ContentLength, inv, false)
+	if h.tooLarge(w, r, err) {
+		return nil, nil
+	}
 	if eof || err != nil {
 		h.readFailed(r, inv, err)
 	} else if inv.Closed() {

@@ -246,3 +246,39 @@ func TestIdentityKeys(t *testing.T) {
 		t.Errorf("ParsePublicKey(FormatPublicKey(k)) = %x, %v; want %x", k, err, key.pub)
 	}
 }
+
+// TestIdentityHealthExact checks that only /health itself, or /health at
+// the ServeMux pattern the handler is mounted on, skips verification: any
+// other path ending in /health needs a token.
+func TestIdentityHealthExact(t *testing.T) {
+	t.Parallel()
+	key := newSigner(t)
+	h, err := h2c.NewHandler(testServices(), h2c.WithLogger(quietLogger()), h2c.WithIdentityKeys(key.key()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/restate/", h)
+	mux.Handle("GET /pat/{rest...}", h)
+	mux.Handle("/other/", http.StripPrefix("/other", h))
+	mux.Handle("/", h)
+	r := newRigFor(t, "h2c", "bidi", h, mux)
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/health", 200},
+		{"/restate/health", 200},
+		{"/pat/health", 200},
+		{"/other/health", 200},
+		{"/restate/x/health", 401},
+		{"/pat/x/health", 401},
+		{"/anything/health", 401},
+		{"/invoke/Greeter/health", 401},
+		{"/health/", 401},
+	} {
+		if status, _, body := get(t, r.client, r.url(tc.path), nil); status != tc.status {
+			t.Errorf("GET %s: status %d %q, want %d", tc.path, status, body, tc.status)
+		}
+	}
+}

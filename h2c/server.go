@@ -17,17 +17,31 @@ import (
 // NewServer returns an http.Server for h that speaks HTTP/1.1 and HTTP/2
 // cleartext with prior knowledge (as the Restate runtime connects to http://
 // deployments) on the same port. It sets a ReadHeaderTimeout of 10 seconds
-// and no other timeouts: a bidirectional invocation stays open for as long
-// as the runtime keeps it open.
+// and an IdleTimeout of [DefaultIdleTimeout], and no read or write
+// timeout: a bidirectional invocation stays open for as long as the
+// runtime keeps it open, since the idle timeout only closes a connection
+// with no request in flight.
+//
+// Its handler wraps h with a bound on rapid reset (CVE-2023-44487): an
+// HTTP/2 connection that resets more than 200 streams while their handler
+// runs, plus 20 a second, is closed, which ends the streams it still has
+// (the runtime retries their invocations). Its ConnContext carries the
+// bound's per-connection state: keep it if you replace ConnContext.
 func NewServer(addr string, h http.Handler) *http.Server {
 	var p http.Protocols
 	p.SetHTTP1(true)
 	p.SetUnencryptedHTTP2(true)
+	g := &guarded{h: h}
+	if hh, ok := h.(*Handler); ok {
+		g.log = hh.log()
+	}
 	return &http.Server{
 		Addr:              addr,
-		Handler:           h,
+		Handler:           g,
 		Protocols:         &p,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       DefaultIdleTimeout,
+		ConnContext:       connContext,
 	}
 }
 

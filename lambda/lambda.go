@@ -28,7 +28,8 @@
 // endpoint manifest, which always advertises REQUEST_RESPONSE: Lambda cannot
 // stream and restate-server refuses a bidirectional deployment behind
 // Lambda), POST /invoke/{service}/{handler} (one attempt of an invocation)
-// and GET /health. Bad requests get the status code and message h2c would
+// and GET /health. Only /health itself (or /{stage}/health in an HTTP
+// API's rawPath) is served without identity verification. Bad requests get the status code and message h2c would
 // send (400, 401, 404, 405, 413, 415); handler failures are reported inside
 // a 200 response as protocol error messages, as on any request/response
 // transport. Invoke never returns a non-nil error, so a Lambda function
@@ -62,6 +63,7 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
+	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
@@ -99,6 +101,9 @@ type Request struct {
 // reads.
 type RequestContext struct {
 	HTTP RequestHTTP `json:"http"`
+	// Stage is the API Gateway stage; an HTTP API's rawPath starts with it
+	// unless it is $default, and /{stage}/health is then the health check.
+	Stage string `json:"stage"`
 }
 
 // RequestHTTP is requestContext.http of HTTP API and Function URL events.
@@ -210,13 +215,15 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 	if path == "" {
 		path = req.RawPath
 	}
-	kind, normalized, service, handler := endpoint.Route(path)
+	kind, normalized, service, handler := endpoint.RouteMounted(path, req.mountPoint())
 	if kind == endpoint.RouteHealth {
 		return h.respond(http.StatusOK, "text/plain", "ok"), nil
 	}
 	header := req.header()
 	if err := h.ep.Verifier.Verify(normalized, header); err != nil {
-		h.ep.Logger.Warn("rejected request", "path", path, "error", err)
+		if ok, n := h.ep.Rejected.Allow(time.Now()); ok {
+			h.ep.Logger.Warn("rejected request (at most one such line per 10s)", "path", path, "error", err, "suppressed", n)
+		}
 		return h.failure(http.StatusUnauthorized, "Unauthorized"), nil
 	}
 	switch kind {
@@ -226,6 +233,14 @@ func (h *Handler) Invoke(ctx context.Context, req Request) (Response, error) {
 		return h.invoke(ctx, req, header, service, handler), nil
 	}
 	return h.failure(http.StatusNotFound, "not found: use /discover or /invoke/{service}/{handler}"), nil
+}
+
+// mountPoint is the stage prefix of an HTTP API's rawPath, or "".
+func (r *Request) mountPoint() string {
+	if r.Path != "" || r.RequestContext.Stage == "" || r.RequestContext.Stage == "$default" {
+		return ""
+	}
+	return "/" + r.RequestContext.Stage
 }
 
 func (r *Request) method() string {

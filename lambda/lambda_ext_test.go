@@ -321,6 +321,22 @@ func TestHealth(t *testing.T) {
 	if got.Status != http.StatusOK || string(got.Body) != "ok" || got.Headers["content-type"] != "text/plain" {
 		t.Errorf("health: %d %q %v", got.Status, got.Body, got.Headers)
 	}
+	// Only exactly /health (or /{stage}/health of an HTTP API) is exempt.
+	if got := invoke(t, h, event(t, "GET", "/prefix/health", nil, nil)); got.Status != http.StatusUnauthorized {
+		t.Errorf("/prefix/health: %d %q, want 401", got.Status, got.Body)
+	}
+	staged := func(stage, raw string) lambda.Request {
+		return decodeEvent(t, map[string]any{
+			"rawPath":        raw,
+			"requestContext": map[string]any{"stage": stage, "http": map[string]any{"method": "GET"}},
+		})
+	}
+	if got := invoke(t, h, staged("prod", "/prod/health")); got.Status != http.StatusOK {
+		t.Errorf("/prod/health at stage prod: %d %q, want 200", got.Status, got.Body)
+	}
+	if got := invoke(t, h, staged("prod", "/other/health")); got.Status != http.StatusUnauthorized {
+		t.Errorf("/other/health at stage prod: %d %q, want 401", got.Status, got.Body)
+	}
 }
 
 func TestBadRequests(t *testing.T) {

@@ -30,6 +30,8 @@ type Endpoint struct {
 	Services []*Service
 	byName   map[string]*Service
 	Verifier *Verifier
+	// Rejected limits the logging of requests that failed verification.
+	Rejected RateLog
 }
 
 // New validates the services and the configuration.
@@ -75,10 +77,24 @@ const (
 )
 
 // Route classifies a request path. The path may carry a mount prefix: only
-// its trailing /discover, /health or /invoke/{service}/{handler} counts. It
+// its trailing /discover or /invoke/{service}/{handler} counts. Health is
+// exact: only "/health" itself is RouteHealth (see RouteMounted). It
 // returns the normalised path (used as the identity token's audience) and,
 // for invocations, the service and handler names.
 func Route(path string) (kind int, normalized, service, handler string) {
+	return RouteMounted(path, "")
+}
+
+// RouteMounted is Route for an endpoint mounted at mount (a path prefix
+// such as "/restate", without the trailing slash; "" if unknown): "/health"
+// and mount+"/health" are RouteHealth, which is served without a token,
+// and no other path is. Any other path ending in /health needs a token
+// like every other route, so that a prefix the endpoint does not know of
+// cannot widen the exemption.
+func RouteMounted(path, mount string) (kind int, normalized, service, handler string) {
+	if path == "/health" || (mount != "" && path == mount+"/health") {
+		return RouteHealth, "/health", "", ""
+	}
 	path = strings.TrimSuffix(path, "/")
 	// The last three segments must be invoke/{service}/{handler}; matching
 	// "/invoke/" anywhere instead would misroute a service named invoke.
@@ -96,8 +112,6 @@ func Route(path string) (kind int, normalized, service, handler string) {
 	switch {
 	case path == "/discover" || strings.HasSuffix(path, "/discover"):
 		return RouteDiscover, "/discover", "", ""
-	case path == "/health" || strings.HasSuffix(path, "/health"):
-		return RouteHealth, "/health", "", ""
 	}
 	return RouteNotFound, path, "", ""
 }

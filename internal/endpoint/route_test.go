@@ -20,6 +20,12 @@ func TestRoute(t *testing.T) {
 		{"/discover/", route{RouteDiscover, "/discover", "", ""}},
 		{"/restate/discover", route{RouteDiscover, "/discover", "", ""}},
 		{"/health", route{RouteHealth, "/health", "", ""}},
+		// Health is exact: a prefix the endpoint does not know of is not
+		// exempt from identity verification.
+		{"/restate/health", route{RouteNotFound, "/restate/health", "", ""}},
+		{"/anything/health", route{RouteNotFound, "/anything/health", "", ""}},
+		{"/health/", route{RouteNotFound, "/health", "", ""}},
+		{"/xhealth", route{RouteNotFound, "/xhealth", "", ""}},
 		{"/invoke/Greeter/greet", route{RouteInvoke, "/invoke/Greeter/greet", "Greeter", "greet"}},
 		{"/invoke/Greeter/greet/", route{RouteInvoke, "/invoke/Greeter/greet", "Greeter", "greet"}},
 		{"/prefix/invoke/Greeter/greet", route{RouteInvoke, "/invoke/Greeter/greet", "Greeter", "greet"}},
@@ -42,6 +48,27 @@ func TestRoute(t *testing.T) {
 		got.Kind, got.Normalized, got.Service, got.Handler = Route(tc.path)
 		if d := cmp.Diff(tc.want, got); d != "" {
 			t.Errorf("Route(%q) (-want +got):\n%s", tc.path, d)
+		}
+	}
+}
+
+func TestRouteMounted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path, mount string
+		want        int
+	}{
+		{"/health", "", RouteHealth},
+		{"/health", "/restate", RouteHealth},
+		{"/restate/health", "/restate", RouteHealth},
+		{"/restate/health", "", RouteNotFound},
+		{"/other/health", "/restate", RouteNotFound},
+		{"/restate/x/health", "/restate", RouteNotFound},
+		{"/restate/discover", "/restate", RouteDiscover},
+	}
+	for _, tc := range tests {
+		if got, _, _, _ := RouteMounted(tc.path, tc.mount); got != tc.want {
+			t.Errorf("RouteMounted(%q, %q) = %d, want %d", tc.path, tc.mount, got, tc.want)
 		}
 	}
 }

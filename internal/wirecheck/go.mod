@@ -1,6 +1,6 @@
 module github.com/qcodr/restate-sdk-go/internal/wirecheck
 
-go 1.25
+go 1.25.0
 
 replace github.com/qcodr/restate-sdk-go => ../..
 
