@@ -37,6 +37,9 @@ type node interface {
 	// state evaluates the future against the engine, without applying
 	// notifications. Called with the engine locked.
 	state(m *replay.Machine) replay.FutureState
+	// leafHandles returns the handle of a pending leaf as a slice of one
+	// that the future owns, or nil.
+	leafHandles() []replay.Handle
 	// finish caches the result once state is not Pending. Called with the
 	// engine locked.
 	finish(m *replay.Machine)
@@ -89,8 +92,8 @@ func (f Future[T]) Await() (T, error) {
 // cancellation or misuse error of the wait.
 func awaitNode(n node) error {
 	var tree replay.Future
-	if p, ok := n.(interface{ leafHandles() []replay.Handle }); ok && p.leafHandles() != nil {
-		tree = replay.Future{Combinator: wire.CombinatorFirstCompleted, Handles: p.leafHandles()}
+	if hs := n.leafHandles(); hs != nil {
+		tree = replay.Future{Combinator: wire.CombinatorFirstCompleted, Handles: hs}
 	} else {
 		tree = nodeTree(n)
 	}
@@ -181,7 +184,7 @@ func (p *future[T]) appendTo(parent *replay.Future) {
 	case p.leaf && len(parent.Children) > 0 && ordered(parent.Combinator):
 		// After a nested child, a handle keeps its place: the engine
 		// evaluates Handles before Children.
-		parent.Children = append(parent.Children, replay.Leaf(p.handle[0]))
+		parent.Children = append(parent.Children, replay.Leaf(p.handle[:]))
 	case p.leaf:
 		parent.Handles = append(parent.Handles, p.handle[0])
 	default:
@@ -205,6 +208,29 @@ func ordered(comb wire.CombinatorType) bool {
 // argument order, those already known as settled children.
 func (p *future[T]) tree() replay.Future {
 	sub := replay.Future{Combinator: p.comb}
+	if len(p.children) == 1 {
+		if hs := p.children[0].leafHandles(); hs != nil {
+			// Map of a leaf, or a combinator of one: the leaf's own slice.
+			sub.Handles = hs
+			return sub
+		}
+	}
+	// Size both lists exactly, as appendTo will fill them: a leaf goes to
+	// Handles unless it follows a nested child of an ordered combinator.
+	handles, nested := 0, 0
+	for _, c := range p.children {
+		if c.leafHandles() != nil && (nested == 0 || !ordered(p.comb)) {
+			handles++
+		} else {
+			nested++
+		}
+	}
+	if handles > 0 {
+		sub.Handles = make([]replay.Handle, 0, handles)
+	}
+	if nested > 0 {
+		sub.Children = make([]replay.Future, 0, nested)
+	}
 	for _, c := range p.children {
 		c.appendTo(&sub)
 	}

@@ -27,14 +27,15 @@ func Single(h Handle) Future {
 	return Future{Combinator: wire.CombinatorFirstCompleted, Handles: []Handle{h}}
 }
 
-// Leaf returns a child that stands for handle h at its place among the
-// children of a future. State evaluates a future's Handles before its
+// Leaf returns a child that stands for the handle in h, a slice of one
+// (kept as it is, so a caller can pass one it owns without allocating), at
+// its place among the children of a future. State evaluates a future's Handles before its
 // Children, which decides a first-completed race when several children are
 // already complete; a caller that lists a handle after a nested future puts
 // it in Children as a Leaf to keep its order. On the wire a Leaf is encoded
 // as a leaf of its parent, as if it were in the parent's Handles.
-func Leaf(h Handle) Future {
-	return Future{Combinator: wire.CombinatorFirstCompleted, Handles: []Handle{h}, leaf: true}
+func Leaf(h []Handle) Future {
+	return Future{Combinator: wire.CombinatorFirstCompleted, Handles: h[:1:1], leaf: true}
 }
 
 // Settled returns a child whose outcome is already known (Succeeded or
