@@ -210,3 +210,49 @@ func TestCombinatorLayersAgree(t *testing.T) {
 		check(root, "root")
 	})
 }
+
+// TestRaceOfMappedFutureAndLeaf is the tree on which the typed layer and
+// the engine disagreed: All(Race(Map(a), b), c) with a succeeded, then b
+// failed, and c pending. The race is decided in argument order (Map(a)
+// succeeded), so All waits for c; the engine used to evaluate the leaf b
+// first, fail the race and resolve All, while the typed layer did not, and
+// Await spun.
+func TestRaceOfMappedFutureAndLeaf(t *testing.T) {
+	t.Parallel()
+	m := replay.New(wire.V7, replay.Options{})
+	b := wire.AppendFrame(nil, &wire.StartMessage{ID: []byte("0123456789abcdefghijklmn"), DebugID: "inv_comb", KnownEntries: 1}, 0)
+	b = wire.AppendFrame(b, &wire.InputCommand{}, 0)
+	if err := m.FeedBytes(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Input(); err != nil {
+		t.Fatal(err)
+	}
+	var futs [3]Future[int]
+	for i := range futs {
+		h, _, err := m.Awakeable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		futs[i] = newValueLeaf[int](nil, h, JSON, "awakeable")
+	}
+	n := wire.AppendFrame(nil, &wire.Notification{MessageType: wire.TypeSignalNotification, ID: wire.SignalID(17), Result: wire.ValueResult([]byte("1"))}, 0)
+	n = wire.AppendFrame(n, &wire.Notification{MessageType: wire.TypeSignalNotification, ID: wire.SignalID(18), Result: wire.FailureResult(500, "x")}, 0)
+	if err := m.FeedBytes(n); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range futs[:2] {
+		if _, err := m.Await(replay.Single(f.f.handle[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc := func(v int) (int, error) { return v + 1, nil }
+	race := Race(Map(futs[0], inc), futs[1])
+	all := All(race, futs[2])
+	raceTree, allTree := nodeTree(race.f), nodeTree(all.f)
+	got := [4]replay.FutureState{race.f.state(m), m.State(&raceTree), all.f.state(m), m.State(&allTree)}
+	want := [4]replay.FutureState{replay.Succeeded, replay.Succeeded, replay.Pending, replay.Pending}
+	if got != want {
+		t.Errorf("race (typed, engine), all (typed, engine) = %v, want %v", got, want)
+	}
+}
