@@ -93,12 +93,16 @@ func Select(futs ...Selectable) (int, error) {
 		return -1, err
 	}
 	winner := -1
-	var tree replay.Future
+	tree := replay.Future{Combinator: wire.CombinatorFirstCompleted}
 	for _, n := range ns {
 		n.appendTo(&tree)
 	}
-	tree.Combinator = wire.CombinatorFirstCompleted
 	status, err := inv.Await(tree, resolverFunc(func(m *replay.Machine) bool {
+		if m.State(&tree) == replay.Pending {
+			return false
+		}
+		// The engine evaluates a race in argument order: the winner is
+		// the first future that is complete.
 		for i, n := range ns {
 			if n.state(m) != replay.Pending {
 				winner = i

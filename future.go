@@ -30,12 +30,16 @@ type Selectable interface {
 // node is the untyped view of a future used to build await trees.
 type node interface {
 	owner() *invocation.Invocation
-	// appendTo adds the future's pending part to parent, unless its result
-	// is already known.
+	// appendTo adds the future to parent as its last child: a handle, a
+	// nested combinator, or a settled child when its result is already
+	// known. parent.Combinator must be set.
 	appendTo(parent *replay.Future)
 	// state evaluates the future against the engine, without applying
 	// notifications. Called with the engine locked.
 	state(m *replay.Machine) replay.FutureState
+	// leafHandles returns the handle of a pending leaf as a slice of one
+	// that the future owns, or nil.
+	leafHandles() []replay.Handle
 	// finish caches the result once state is not Pending. Called with the
 	// engine locked.
 	finish(m *replay.Machine)
@@ -88,12 +92,16 @@ func (f Future[T]) Await() (T, error) {
 // cancellation or misuse error of the wait.
 func awaitNode(n node) error {
 	var tree replay.Future
-	if p, ok := n.(interface{ leafHandles() []replay.Handle }); ok && p.leafHandles() != nil {
-		tree = replay.Future{Combinator: wire.CombinatorFirstCompleted, Handles: p.leafHandles()}
+	if hs := n.leafHandles(); hs != nil {
+		tree = replay.Future{Combinator: wire.CombinatorFirstCompleted, Handles: hs}
 	} else {
 		tree = nodeTree(n)
 	}
-	status, err := n.owner().Await(tree, n)
+	var r invocation.Resolver = n
+	if tree.Children != nil {
+		r = treeResolver{&tree, n}
+	}
+	status, err := n.owner().Await(tree, r)
 	if err != nil {
 		return err
 	}
@@ -103,16 +111,31 @@ func awaitNode(n node) error {
 	return nil
 }
 
+// treeResolver resolves n when the engine's evaluation of its tree is no
+// longer pending: the tree is built once per await instead of once per
+// evaluation.
+type treeResolver struct {
+	tree *replay.Future
+	n    node
+}
+
+func (r treeResolver) Resolved(m *replay.Machine) bool {
+	if m.State(r.tree) == replay.Pending {
+		return false
+	}
+	r.n.finish(m)
+	return true
+}
+
 // nodeTree returns the engine future of n. It is apart from awaitNode so
 // that awaiting a leaf, the common case, does not move the tree to the heap
 // (appendTo takes it by pointer, through an interface).
 func nodeTree(n node) replay.Future {
-	tree := &replay.Future{}
+	tree := &replay.Future{Combinator: wire.CombinatorFirstCompleted}
 	n.appendTo(tree)
 	if len(tree.Handles) == 0 && len(tree.Children) == 1 {
 		return tree.Children[0]
 	}
-	tree.Combinator = wire.CombinatorFirstCompleted
 	return *tree
 }
 
@@ -155,21 +178,63 @@ func (p *future[T]) Resolved(m *replay.Machine) bool {
 }
 
 func (p *future[T]) appendTo(parent *replay.Future) {
-	if p.done {
-		return
-	}
-	if p.leaf {
+	switch {
+	case p.done:
+		parent.Children = append(parent.Children, replay.Settled(p.state(nil)))
+	case p.leaf && len(parent.Children) > 0 && ordered(parent.Combinator):
+		// After a nested child, a handle keeps its place: the engine
+		// evaluates Handles before Children.
+		parent.Children = append(parent.Children, replay.Leaf(p.handle[:]))
+	case p.leaf:
 		parent.Handles = append(parent.Handles, p.handle[0])
-		return
+	default:
+		parent.Children = append(parent.Children, p.tree())
 	}
+}
+
+// ordered reports whether the order of children changes the outcome of
+// comb: only a first-completed race, when several children are complete,
+// takes the first one. The other combinators depend only on how many
+// children succeeded, failed or are pending.
+func ordered(comb wire.CombinatorType) bool {
+	switch comb {
+	case wire.CombinatorAllCompleted, wire.CombinatorFirstSucceededOrAllFailed, wire.CombinatorAllSucceededOrFirstFailed:
+		return false
+	}
+	return true
+}
+
+// tree returns the engine future of a derived future: its children in
+// argument order, those already known as settled children.
+func (p *future[T]) tree() replay.Future {
 	sub := replay.Future{Combinator: p.comb}
+	if len(p.children) == 1 {
+		if hs := p.children[0].leafHandles(); hs != nil {
+			// Map of a leaf, or a combinator of one: the leaf's own slice.
+			sub.Handles = hs
+			return sub
+		}
+	}
+	// Size both lists exactly, as appendTo will fill them: a leaf goes to
+	// Handles unless it follows a nested child of an ordered combinator.
+	handles, nested := 0, 0
+	for _, c := range p.children {
+		if c.leafHandles() != nil && (nested == 0 || !ordered(p.comb)) {
+			handles++
+		} else {
+			nested++
+		}
+	}
+	if handles > 0 {
+		sub.Handles = make([]replay.Handle, 0, handles)
+	}
+	if nested > 0 {
+		sub.Children = make([]replay.Future, 0, nested)
+	}
 	for _, c := range p.children {
 		c.appendTo(&sub)
 	}
-	if len(sub.Handles) == 0 && len(sub.Children) == 0 {
-		return
-	}
-	parent.Children = append(parent.Children, sub)
+	return sub
 }
 
 func (p *future[T]) state(m *replay.Machine) replay.FutureState {
@@ -189,7 +254,10 @@ func (p *future[T]) state(m *replay.Machine) replay.FutureState {
 		}
 		return replay.Succeeded
 	}
-	return combinedState(p.comb, p.children, m)
+	// The engine is the one evaluator of combinators: the typed layer asks
+	// it about the tree it would await.
+	tree := p.tree()
+	return m.State(&tree)
 }
 
 func (p *future[T]) finish(m *replay.Machine) {
@@ -207,42 +275,6 @@ func (p *future[T]) finish(m *replay.Machine) {
 		p.val, p.err = p.combine(m)
 	}
 	p.done = true
-}
-
-// combinedState evaluates a combinator over children, in child order.
-func combinedState(comb wire.CombinatorType, children []node, m *replay.Machine) replay.FutureState {
-	pending := 0
-	for _, c := range children {
-		s := c.state(m)
-		switch comb {
-		case wire.CombinatorAllSucceededOrFirstFailed:
-			if s == replay.Failed {
-				return replay.Failed
-			}
-		case wire.CombinatorFirstSucceededOrAllFailed:
-			if s == replay.Succeeded {
-				return replay.Succeeded
-			}
-		case wire.CombinatorAllCompleted:
-		default: // first completed
-			if s != replay.Pending {
-				return s
-			}
-		}
-		if s == replay.Pending {
-			pending++
-		}
-	}
-	if pending > 0 {
-		return replay.Pending
-	}
-	switch comb {
-	case wire.CombinatorAllCompleted, wire.CombinatorAllSucceededOrFirstFailed:
-		return replay.Succeeded
-	case wire.CombinatorFirstSucceededOrAllFailed:
-		return replay.Failed
-	}
-	return replay.Pending
 }
 
 // newLeaf returns the future of one engine handle.

@@ -18,11 +18,42 @@ type Future struct {
 	Combinator wire.CombinatorType // CombinatorUnknown behaves as FirstCompleted
 	Handles    []Handle
 	Children   []Future
+
+	leaf bool // made by Leaf: encoded on the wire as a leaf of the parent
 }
 
 // Single returns the future of one handle.
 func Single(h Handle) Future {
 	return Future{Combinator: wire.CombinatorFirstCompleted, Handles: []Handle{h}}
+}
+
+// Leaf returns a child that stands for the handle in h, a slice of one
+// (kept as it is, so a caller can pass one it owns without allocating), at
+// its place among the children of a future. State evaluates a future's Handles before its
+// Children, which decides a first-completed race when several children are
+// already complete; a caller that lists a handle after a nested future puts
+// it in Children as a Leaf to keep its order. On the wire a Leaf is encoded
+// as a leaf of its parent, as if it were in the parent's Handles.
+func Leaf(h []Handle) Future {
+	return Future{Combinator: wire.CombinatorFirstCompleted, Handles: h[:1:1], leaf: true}
+}
+
+// Settled returns a child whose outcome is already known (Succeeded or
+// Failed): a part of a tree whose results the caller already took. It has
+// no handles, so the engine never waits for it nor sends it to the runtime:
+// a settled child either resolves its parent or is pruned from it. Settled
+// of Pending is a child that never resolves.
+func Settled(s FutureState) Future {
+	// An empty combinator has a fixed state: ALL_COMPLETED of nothing has
+	// succeeded, FIRST_SUCCEEDED_OR_ALL_FAILED of nothing has failed, and
+	// FIRST_COMPLETED of nothing never completes.
+	switch s {
+	case Succeeded:
+		return Future{Combinator: wire.CombinatorAllCompleted}
+	case Failed:
+		return Future{Combinator: wire.CombinatorFirstSucceededOrAllFailed}
+	}
+	return Future{Combinator: wire.CombinatorFirstCompleted}
 }
 
 // FutureState is the resolution state of a future tree.
@@ -427,9 +458,9 @@ func (m *Machine) toWire(f *Future) wire.Future {
 		}
 		return true
 	}
-	for _, h := range f.Handles {
+	leaf := func(h Handle) {
 		if !keep(m.leafState(h)) {
-			continue
+			return
 		}
 		id := m.id(m.handles[h])
 		switch id.Kind {
@@ -441,11 +472,19 @@ func (m *Machine) toWire(f *Future) wire.Future {
 			out.WaitingNamedSignals = append(out.WaitingNamedSignals, id.Name)
 		}
 	}
+	for _, h := range f.Handles {
+		leaf(h)
+	}
 	for i := range f.Children {
-		if !keep(m.State(&f.Children[i])) {
+		c := &f.Children[i]
+		if c.leaf {
+			leaf(c.Handles[0])
 			continue
 		}
-		out.NestedFutures = append(out.NestedFutures, m.toWire(&f.Children[i]))
+		if !keep(m.State(c)) {
+			continue
+		}
+		out.NestedFutures = append(out.NestedFutures, m.toWire(c))
 	}
 	return out
 }

@@ -5,30 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
+	"github.com/qcodr/restate-sdk-go/ingress"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
-
-// Error is an error the ingress of restate-server would answer itself,
-// not a failure of an invocation: an unknown service or handler, a private
-// service, a missing key, an unknown invocation id. Terminal failures of
-// invocations are *restate.TerminalError instead.
-type Error struct {
-	// StatusCode is the HTTP status the ingress answers with.
-	StatusCode int
-	// Message is the ingress's explanation.
-	Message string
-}
-
-// Error formats the status and the message, as ingress.Error does.
-func (e *Error) Error() string {
-	return fmt.Sprintf("restatetest: %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
-}
 
 // CallOption configures [Call]: [WithIdempotencyKey], [WithHeaders],
 // [WithFailureAt].
@@ -66,9 +50,9 @@ func (o sendOption) applySend(c *requestConfig) { o(c) }
 
 // WithIdempotencyKey makes the request idempotent: requests to the same
 // target with the same key start one invocation, and later ones get its
-// result (Call) or its id with status [SendStatusPreviouslyAccepted]
+// result (Call) or its id with status [ingress.SendStatusPreviouslyAccepted]
 // (Send), until its idempotency retention (one day by default) runs out on
-// the virtual clock. Workflow run handlers reject it with a 400 [*Error].
+// the virtual clock. Workflow run handlers reject it with a 400 [*ingress.Error].
 func WithIdempotencyKey(key string) RequestOption {
 	return requestOption(func(c *requestConfig) { c.idempotencyKey = key })
 }
@@ -105,18 +89,6 @@ func WithFailureAt(index int) RequestOption {
 	return requestOption(func(c *requestConfig) { c.failAt = index })
 }
 
-// SendStatus says whether [Send] or [Submit] started a new invocation.
-type SendStatus string
-
-// The statuses of a send, as restate-server reports them.
-const (
-	// SendStatusAccepted: a new invocation was started.
-	SendStatusAccepted SendStatus = "Accepted"
-	// SendStatusPreviouslyAccepted: the idempotency key or the workflow key
-	// matched an invocation started earlier; no new invocation was started.
-	SendStatusPreviouslyAccepted SendStatus = "PreviouslyAccepted"
-)
-
 func newRequest[In, Out any](t restate.Target[In, Out], in In, cfg requestConfig, send bool) (request, error) {
 	q := request{service: t.Service, handler: t.Handler, key: t.Key, idem: cfg.idempotencyKey, failAt: -1, ingress: true}
 	if cfg.failAt > 0 {
@@ -152,7 +124,7 @@ func newRequest[In, Out any](t restate.Target[In, Out], in In, cfg requestConfig
 // Call invokes the target with in and waits for its result, as
 // ingress.Call does through restate-server. A terminal failure of the
 // invocation is returned as a *restate.TerminalError; a request the ingress
-// would reject as an [*Error]. While it waits and nothing else can run,
+// would reject as an [*ingress.Error]. While it waits and nothing else can run,
 // the virtual clock jumps to the next timer (unless [WithManualClock]).
 // ctx bounds the wait; the error then says what the invocation waits for.
 func Call[In, Out any](ctx context.Context, env *Env, t restate.Target[In, Out], in In, opts ...CallOption) (Out, error) {
@@ -319,7 +291,7 @@ func Send[In, Out any](ctx context.Context, env *Env, t restate.Target[In, Out],
 	return inv, nil
 }
 
-func (e *Env) send(ctx context.Context, q request, delay time.Duration) (string, SendStatus, error) {
+func (e *Env) send(ctx context.Context, q request, delay time.Duration) (string, ingress.SendStatus, error) {
 	if err := ctx.Err(); err != nil {
 		return "", "", err
 	}
@@ -337,16 +309,16 @@ func (e *Env) send(ctx context.Context, q request, delay time.Duration) (string,
 	}
 	e.wake()
 	if existed {
-		return r.id, SendStatusPreviouslyAccepted, nil
+		return r.id, ingress.SendStatusPreviouslyAccepted, nil
 	}
-	return r.id, SendStatusAccepted, nil
+	return r.id, ingress.SendStatusAccepted, nil
 }
 
 // Submit starts the run handler of a workflow (t is the run handler's
 // target with the workflow key) and returns a handle that attaches by the
 // workflow key, as ingress.Submit does. A workflow key runs once:
 // submitting it again starts nothing and returns status
-// [SendStatusPreviouslyAccepted].
+// [ingress.SendStatusPreviouslyAccepted].
 func Submit[In, Out any](ctx context.Context, env *Env, t restate.Target[In, Out], in In, opts ...SendOption) (Invocation[Out], error) {
 	if t.Key == "" {
 		return Invocation[Out]{}, fmt.Errorf("restatetest: Submit %s: a workflow target needs the workflow key; use the run handler's Target(key)", t)
@@ -369,7 +341,7 @@ type Invocation[Out any] struct {
 	find   func(*Env) *record
 	what   string
 	id     string
-	status SendStatus
+	status ingress.SendStatus
 	decode func([]byte) (Out, error)
 }
 
@@ -379,12 +351,12 @@ func (i Invocation[Out]) ID() string { return i.id }
 
 // Status says whether the [Send] or [Submit] that returned the handle
 // started a new invocation; it is "" for handles made otherwise.
-func (i Invocation[Out]) Status() SendStatus { return i.status }
+func (i Invocation[Out]) Status() ingress.SendStatus { return i.status }
 
 // Attach waits for the invocation to complete and returns its result, or
 // its terminal failure as a *restate.TerminalError; an unknown invocation
 // (or one whose retention expired) is a terminal failure with code 404, a
-// malformed id a 400 [*Error], as through restate-server's ingress.
+// malformed id a 400 [*ingress.Error], as through restate-server's ingress.
 // While it waits and nothing else can run, the virtual clock jumps to the
 // next timer (unless [WithManualClock]).
 func (i Invocation[Out]) Attach(ctx context.Context) (Out, error) {
@@ -407,7 +379,7 @@ func (i Invocation[Out]) Attach(ctx context.Context) (Out, error) {
 
 // Output returns the invocation's result if it has completed, with Ok
 // false if it has not, without waiting. A terminal failure is returned as
-// a *restate.TerminalError; an unknown invocation is an [*Error] with
+// a *restate.TerminalError; an unknown invocation is an [*ingress.Error] with
 // status 404.
 func (i Invocation[Out]) Output(ctx context.Context) (restate.Maybe[Out], error) {
 	if i.env == nil {
@@ -421,7 +393,7 @@ func (i Invocation[Out]) Output(ctx context.Context) (restate.Maybe[Out], error)
 	}
 	r, res, done := i.env.output(i.find)
 	if r == nil {
-		return restate.Maybe[Out]{}, &Error{StatusCode: 404, Message: "invocation not found"}
+		return restate.Maybe[Out]{}, &ingress.Error{StatusCode: 404, Message: "invocation not found"}
 	}
 	if !done {
 		return restate.Maybe[Out]{}, nil
@@ -439,7 +411,7 @@ func ByID[In, Out any](env *Env, t restate.Target[In, Out], id string) Invocatio
 	inv := Invocation[Out]{env: env, id: id, what: "invocation " + id, decode: t.Decode,
 		find: func(e *Env) *record { return e.records[id] }}
 	if err := checkInvocationID(id); err != nil {
-		inv.err = &Error{StatusCode: 400, Message: fmt.Sprintf("bad invocation id '%s': %v", id, err)}
+		inv.err = &ingress.Error{StatusCode: 400, Message: fmt.Sprintf("bad invocation id '%s': %v", id, err)}
 	}
 	return inv
 }
@@ -468,7 +440,7 @@ func ByWorkflow[In, Out any](env *Env, t restate.Target[In, Out]) Invocation[Out
 // ResolveAwakeable completes the awakeable id with value, encoded as JSON
 // like the values restate.NewAwakeable decodes; its invocation resumes
 // with the value. An id that names no invocation is ignored, as by
-// restate-server; a malformed one is a 400 [*Error].
+// restate-server; a malformed one is a 400 [*ingress.Error].
 func ResolveAwakeable[T any](ctx context.Context, env *Env, id string, value T) error {
 	b, err := restate.JSON.Marshal(value)
 	if err != nil {
@@ -493,7 +465,7 @@ func (e *Env) completeAwakeable(ctx context.Context, id string, res wire.Result)
 	}
 	bin, sig, err := parseAwakeableID(id)
 	if err != nil {
-		return &Error{StatusCode: 400, Message: err.Error()}
+		return &ingress.Error{StatusCode: 400, Message: err.Error()}
 	}
 	e.mu.Lock()
 	if r := e.byBin[string(bin)]; r != nil {
@@ -506,7 +478,7 @@ func (e *Env) completeAwakeable(ctx context.Context, id string, res wire.Result)
 
 // ResolveSignal sends the named signal with value (encoded as JSON, as
 // restate.Signal decodes it) to the invocation id, as a handler does with
-// restate.ResolveSignal. It fails with a 404 [*Error] for an unknown id
+// restate.ResolveSignal. It fails with a 404 [*ingress.Error] for an unknown id
 // and a 400 one for a malformed id.
 func ResolveSignal[T any](ctx context.Context, env *Env, invocationID, name string, value T) error {
 	b, err := restate.JSON.Marshal(value)
@@ -544,7 +516,7 @@ func (e *Env) signal(ctx context.Context, id, name string, res wire.Result) erro
 // with a terminal error with code 409, so it can run compensations, and it
 // cancels its child calls. An invocation that has not started yet (delayed,
 // or waiting for its key's lock) ends at once with 409 "canceled".
-// Cancelling a completed invocation is a 409 [*Error], an unknown id a
+// Cancelling a completed invocation is a 409 [*ingress.Error], an unknown id a
 // 404 one and a malformed id a 400 one, as from the admin API.
 func (e *Env) CancelInvocation(ctx context.Context, id string) error {
 	return e.terminate(ctx, id, e.cancelRecord)
@@ -554,7 +526,7 @@ func (e *Env) CancelInvocation(ctx context.Context, id string) error {
 // 409 "killed", without running any more of its code, and kills the
 // invocations it called or sent to, as ingress.Admin.KillInvocation does.
 // State changes it journaled stay. Killing a completed invocation is a 409
-// [*Error], an unknown id a 404 one and a malformed id a 400 one.
+// [*ingress.Error], an unknown id a 404 one and a malformed id a 400 one.
 func (e *Env) KillInvocation(ctx context.Context, id string) error {
 	return e.terminate(ctx, id, e.kill)
 }
@@ -569,7 +541,7 @@ func (e *Env) terminate(ctx context.Context, id string, fn func(*record)) error 
 	}
 	defer e.mu.Unlock()
 	if r.status == statusCompleted {
-		return &Error{StatusCode: 409, Message: fmt.Sprintf("The invocation '%s' was already completed.", id)}
+		return &ingress.Error{StatusCode: 409, Message: fmt.Sprintf("The invocation '%s' was already completed.", id)}
 	}
 	fn(r)
 	e.wake()
@@ -581,13 +553,13 @@ func (e *Env) terminate(ctx context.Context, id string, fn func(*record)) error 
 // unknown one.
 func (e *Env) lookupForAdmin(id string) (*record, error) {
 	if err := checkInvocationID(id); err != nil {
-		return nil, &Error{StatusCode: 400, Message: fmt.Sprintf("The request field 'invocation_id' is invalid. Reason: %v", err)}
+		return nil, &ingress.Error{StatusCode: 400, Message: fmt.Sprintf("The request field 'invocation_id' is invalid. Reason: %v", err)}
 	}
 	e.mu.Lock()
 	r := e.records[id]
 	if r == nil {
 		e.mu.Unlock()
-		return nil, &Error{StatusCode: 404, Message: fmt.Sprintf("The requested invocation '%s' does not exist", id)}
+		return nil, &ingress.Error{StatusCode: 404, Message: fmt.Sprintf("The requested invocation '%s' does not exist", id)}
 	}
 	return r, nil
 }

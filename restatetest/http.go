@@ -193,9 +193,9 @@ func (h ingressHandler) send(w http.ResponseWriter, ctx context.Context, q reque
 		return
 	}
 	resp := struct {
-		InvocationID  string     `json:"invocationId"`
-		ExecutionTime string     `json:"executionTime,omitempty"`
-		Status        SendStatus `json:"status"`
+		InvocationID  string             `json:"invocationId"`
+		ExecutionTime string             `json:"executionTime,omitempty"`
+		Status        ingress.SendStatus `json:"status"`
 	}{InvocationID: id, Status: status}
 	if delay > 0 {
 		if in, ok := h.e.Invocation(id); ok && in.Status == "scheduled" {
@@ -393,7 +393,7 @@ func ingressError(w http.ResponseWriter, status int, msg string) {
 
 // clientError answers with the error a client operation returned.
 func clientError(w http.ResponseWriter, err error) {
-	var ie *Error
+	var ie *ingress.Error
 	switch {
 	case errors.As(err, &ie):
 		ingressError(w, ie.StatusCode, ie.Message)
@@ -449,7 +449,7 @@ func (h adminHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fn = h.e.KillInvocation
 		}
 		if err := fn(r.Context(), segs[1]); err != nil {
-			var ie *Error
+			var ie *ingress.Error
 			if errors.As(err, &ie) {
 				adminError(w, ie.StatusCode, ie.Message)
 			} else {

@@ -228,3 +228,81 @@ func TestAdminQuery(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestClientErrorsMatchIngress checks that restatetest's own client
+// functions and package ingress's functions on the in-process ingress fail
+// with the same error types and contents for the same requests, so that
+// errors.As with *ingress.Error or *restate.TerminalError does not depend
+// on which of the two a test uses.
+func TestClientErrorsMatchIngress(t *testing.T) {
+	env := restatetest.New(t, all)
+	c := env.IngressClient()
+	ctx := testContext(t)
+	unknown := restate.Remote[string, string]("Nope", "x").Target()
+	badID := "inv_notanid"
+	missingID := "inv_1aGfDgOuXc1Q5ZJKBWQdGnEYFHuZG2ArQh" // well formed, never started
+	cases := []struct {
+		name              string
+		direct, throughIn func() error
+	}{
+		{"unknown service",
+			func() error { _, err := restatetest.Call(ctx, env, unknown, ""); return err },
+			func() error { _, err := ingress.Call(ctx, c, unknown, ""); return err }},
+		{"idempotency key on a workflow run",
+			func() error {
+				_, err := restatetest.Submit(ctx, env, signupRun.Target("ik"), "a@example.com", restatetest.WithIdempotencyKey("k"))
+				return err
+			},
+			func() error {
+				_, err := ingress.Submit(ctx, c, signupRun.Target("ik"), "a@example.com", ingress.WithIdempotencyKey("k"))
+				return err
+			}},
+		{"terminal failure of the invocation",
+			func() error {
+				_, err := restatetest.Call(ctx, env, shopBuy.Target(), order{Item: "none", Qty: 1})
+				return err
+			},
+			func() error {
+				_, err := ingress.Call(ctx, c, shopBuy.Target(), order{Item: "none", Qty: 1})
+				return err
+			}},
+		{"output of an unknown invocation",
+			func() error {
+				_, err := restatetest.ByID(env, counterAdd.Target("h"), missingID).Output(ctx)
+				return err
+			},
+			func() error { _, err := ingress.ByID(c, counterAdd.Target("h"), missingID).Output(ctx); return err }},
+		{"attach with a malformed id",
+			func() error { _, err := restatetest.ByID(env, counterAdd.Target("h"), badID).Attach(ctx); return err },
+			func() error { _, err := ingress.ByID(c, counterAdd.Target("h"), badID).Attach(ctx); return err }},
+	}
+	type errInfo struct {
+		Kind    string
+		Code    int
+		Message string
+	}
+	classify := func(err error) errInfo {
+		var ie *ingress.Error
+		var te *restate.TerminalError
+		switch {
+		case errors.As(err, &ie):
+			return errInfo{"ingress", ie.StatusCode, ie.Message}
+		case errors.As(err, &te):
+			return errInfo{"terminal", int(te.Code), te.Message}
+		case err == nil:
+			return errInfo{Kind: "none"}
+		}
+		return errInfo{"other", 0, err.Error()}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, got := classify(tc.throughIn()), classify(tc.direct())
+			if want.Kind != "ingress" && want.Kind != "terminal" {
+				t.Fatalf("through ingress: %+v, want an *ingress.Error or a terminal error", want)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("restatetest's client and ingress on the in-process ingress differ (-ingress +restatetest):\n%s", diff)
+			}
+		})
+	}
+}

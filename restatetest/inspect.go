@@ -8,6 +8,7 @@ import (
 	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
+	"github.com/qcodr/restate-sdk-go/ingress"
 	"github.com/qcodr/restate-sdk-go/internal/sim"
 	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
@@ -131,7 +132,7 @@ func commandName(m wire.Message) string {
 }
 
 // Journal returns the journal of the invocation id, as it is now. It fails
-// with an [*Error] with status 404 for an unknown id.
+// with an [*ingress.Error] with status 404 for an unknown id.
 func (e *Env) Journal(invocationID string) (Journal, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -143,7 +144,7 @@ func (e *Env) Journal(invocationID string) (Journal, error) {
 }
 
 func notFound(id string) error {
-	return &Error{StatusCode: 404, Message: fmt.Sprintf("invocation %s not found", id)}
+	return &ingress.Error{StatusCode: 404, Message: fmt.Sprintf("invocation %s not found", id)}
 }
 
 // InvocationInfo describes one invocation.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	restate "github.com/qcodr/restate-sdk-go"
+	"github.com/qcodr/restate-sdk-go/ingress"
 	"github.com/qcodr/restate-sdk-go/restatetest"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
@@ -139,7 +140,7 @@ func TestConcurrentAddsQueuePerKey(t *testing.T) {
 func TestSharedHandlersRunWhileExclusiveSuspended(t *testing.T) {
 	env := restatetest.New(t, all, restatetest.WithManualClock())
 	ctx := testContext(t)
-	must[restatetest.SendStatus](t)(func() (restatetest.SendStatus, error) {
+	must[ingress.SendStatus](t)(func() (ingress.SendStatus, error) {
 		inv, err := restatetest.Send(ctx, env, counterAdd.Target("k"), 1)
 		return inv.Status(), err
 	}())
@@ -194,7 +195,7 @@ func TestWorkflowPromises(t *testing.T) {
 	inModes(t, func(t *testing.T, env *restatetest.Env) {
 		ctx := testContext(t)
 		run := must[restatetest.Invocation[string]](t)(restatetest.Submit(ctx, env, signupRun.Target("ann"), "ann@example.com"))
-		if run.Status() != restatetest.SendStatusAccepted || run.ID() == "" {
+		if run.Status() != ingress.SendStatusAccepted || run.ID() == "" {
 			t.Fatalf("submit: status %q, id %q", run.Status(), run.ID())
 		}
 		env.Settle()
@@ -223,7 +224,7 @@ func TestWorkflowPromises(t *testing.T) {
 		}
 		// The workflow runs once per key.
 		again := must[restatetest.Invocation[string]](t)(restatetest.Submit(ctx, env, signupRun.Target("ann"), "other@example.com"))
-		if again.Status() != restatetest.SendStatusPreviouslyAccepted || again.ID() != run.ID() {
+		if again.Status() != ingress.SendStatusPreviouslyAccepted || again.ID() != run.ID() {
 			t.Fatalf("second submit: status %q, id %q; want PreviouslyAccepted, %q", again.Status(), again.ID(), run.ID())
 		}
 		_, err = restatetest.Call(ctx, env, signupRun.Target("ann"), "other@example.com")
@@ -246,12 +247,12 @@ func TestWorkflowRetention(t *testing.T) {
 		t.Errorf("state after the retention = %q, want none", st)
 	}
 	_, err := restatetest.ByWorkflow(env, signupRun.Target("bo")).Output(ctx)
-	var ie *restatetest.Error
+	var ie *ingress.Error
 	if !errors.As(err, &ie) || ie.StatusCode != 404 {
 		t.Fatalf("output after the retention = %v, want a 404 error", err)
 	}
 	again := must[restatetest.Invocation[string]](t)(restatetest.Submit(ctx, env, signupRun.Target("bo"), "bo2@example.com"))
-	if again.Status() != restatetest.SendStatusAccepted || again.ID() == run.ID() {
+	if again.Status() != ingress.SendStatusAccepted || again.ID() == run.ID() {
 		t.Fatalf("submit after the retention: %q %q", again.Status(), again.ID())
 	}
 }
@@ -362,7 +363,7 @@ func TestAwakeables(t *testing.T) {
 		_, err = restatetest.Call(ctx, env, approvalsRelay.Target(), "")
 		wantCode(t, err, 500, "nobody")
 
-		var ie *restatetest.Error
+		var ie *ingress.Error
 		if err := restatetest.ResolveAwakeable(ctx, env, "prom_1nope", 1); !errors.As(err, &ie) || ie.StatusCode != 400 {
 			t.Fatalf("resolving a malformed id = %v, want a 400 error", err)
 		}
@@ -413,7 +414,7 @@ func TestSignals(t *testing.T) {
 		}
 		_, err := inv.Attach(ctx)
 		wantCode(t, err, 500, "denied")
-		var ie *restatetest.Error
+		var ie *ingress.Error
 		if err := restatetest.ResolveSignal(ctx, env, unknownID(inv.ID()), "approve", 1); !errors.As(err, &ie) || ie.StatusCode != 404 {
 			t.Fatalf("signal to an unknown invocation = %v, want a 404 error", err)
 		}
@@ -488,7 +489,7 @@ func TestCancellationTree(t *testing.T) {
 			t.Errorf("log = %s, want the compensation", got)
 		}
 		// Cancelling a completed invocation is a conflict.
-		var ie *restatetest.Error
+		var ie *ingress.Error
 		if err := env.CancelInvocation(ctx, parent.ID()); !errors.As(err, &ie) || ie.StatusCode != 409 {
 			t.Fatalf("cancel of a completed invocation = %v, want a 409 error", err)
 		}
@@ -559,7 +560,7 @@ func TestKillTree(t *testing.T) {
 		if got := env.State("Tree", "k"); len(got) != 0 {
 			t.Errorf("a killed invocation ran its compensation: %q", got)
 		}
-		var ie *restatetest.Error
+		var ie *ingress.Error
 		if err := env.KillInvocation(ctx, unknownID(parent)); !errors.As(err, &ie) || ie.StatusCode != 404 {
 			t.Errorf("kill of an unknown id = %v, want a 404 error", err)
 		}
@@ -743,7 +744,7 @@ func TestIngressErrors(t *testing.T) {
 		}(), 0},
 	}
 	for _, tc := range cases {
-		var ie *restatetest.Error
+		var ie *ingress.Error
 		if tc.code == 0 && tc.err != nil || tc.code != 0 && (!errors.As(tc.err, &ie) || ie.StatusCode != tc.code) {
 			t.Errorf("%s: %v, want an ingress error %d", tc.name, tc.err, tc.code)
 		}
@@ -789,7 +790,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		ctx := testContext(t)
 		a := must[restatetest.Invocation[int]](t)(restatetest.Send(ctx, env, counterAdd.Target("i"), 1, restatetest.WithIdempotencyKey("k1")))
 		b := must[restatetest.Invocation[int]](t)(restatetest.Send(ctx, env, counterAdd.Target("i"), 1, restatetest.WithIdempotencyKey("k1")))
-		if a.Status() != restatetest.SendStatusAccepted || b.Status() != restatetest.SendStatusPreviouslyAccepted || a.ID() != b.ID() {
+		if a.Status() != ingress.SendStatusAccepted || b.Status() != ingress.SendStatusPreviouslyAccepted || a.ID() != b.ID() {
 			t.Fatalf("sends: %q %q, %q %q", a.Status(), a.ID(), b.Status(), b.ID())
 		}
 		if got := call(t, env, counterAdd.Target("i"), 1, restatetest.WithIdempotencyKey("k1")); got != 1 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/qcodr/restate-sdk-go/ingress"
 	"github.com/qcodr/restate-sdk-go/internal/endpoint"
 	"github.com/qcodr/restate-sdk-go/wire"
 )
@@ -215,7 +216,7 @@ var (
 
 // submit creates the invocation q asks for, or finds the one it duplicates
 // (same idempotency key, or same workflow key for a run handler): existed
-// is then true. Ingress requests fail with an *Error when the ingress would
+// is then true. Ingress requests fail with an *ingress.Error when the ingress would
 // reject them; requests of handlers for unknown targets get an invocation
 // that failed with 404.
 func (e *Env) submit(q request) (r *record, existed bool, err error) {
@@ -232,7 +233,7 @@ func (e *Env) submit(q request) (r *record, existed bool, err error) {
 			fail = wire.FailureResult(404, fmt.Sprintf("Service '%s' not found. Check whether the deployment containing the service is registered.", q.service))
 		}
 		if q.ingress {
-			return nil, false, &Error{StatusCode: 404, Message: msg}
+			return nil, false, &ingress.Error{StatusCode: 404, Message: msg}
 		}
 		return e.failed(q, fail), false, nil
 	}
@@ -240,21 +241,21 @@ func (e *Env) submit(q request) (r *record, existed bool, err error) {
 	switch {
 	case keyed && q.key == "":
 		if q.ingress {
-			return nil, false, &Error{StatusCode: 400, Message: "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler"}
+			return nil, false, &ingress.Error{StatusCode: 400, Message: "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler"}
 		}
 		return e.failed(q, wire.FailureResult(400, fmt.Sprintf("%s %q needs a key", svc.Kind, svc.Name))), false, nil
 	case !keyed && q.key != "":
 		if q.ingress {
-			return nil, false, &Error{StatusCode: 400, Message: "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler"}
+			return nil, false, &ingress.Error{StatusCode: 400, Message: "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler"}
 		}
 		q.key = ""
 	}
 	if q.ingress {
 		if private(svc, h) {
-			return nil, false, &Error{StatusCode: 400, Message: "the invoked service is not public"}
+			return nil, false, &ingress.Error{StatusCode: 400, Message: "the invoked service is not public"}
 		}
 		if q.idem != "" && svc.Kind == endpoint.KindWorkflow && h.Kind == endpoint.HandlerWorkflow {
-			return nil, false, &Error{StatusCode: 400, Message: "cannot use the idempotency key with workflow handlers. The handler invocation will already be idempotent by the workflow key itself."}
+			return nil, false, &ingress.Error{StatusCode: 400, Message: "cannot use the idempotency key with workflow handlers. The handler invocation will already be idempotent by the workflow key itself."}
 		}
 	}
 	if svc.Kind == endpoint.KindWorkflow && h.Kind == endpoint.HandlerWorkflow {

@@ -589,3 +589,81 @@ func TestInbox(t *testing.T) {
 		return append(out, "state "+stateValue(t, b, "Lock", key, "state"))
 	})
 }
+
+// TestDirectClientErrors compares restatetest's own client functions
+// (restatetest.Call, ByID, …), which skip HTTP, with package ingress
+// against restate-server: the same refused requests fail with the same
+// error types (*ingress.Error or *restate.TerminalError), statuses and
+// messages, so a test keeps its errors.As checks when it moves between
+// them.
+func TestDirectClientErrors(t *testing.T) {
+	type client struct {
+		call     func(ctx context.Context, t restate.Target[string, string]) error
+		byID     func(ctx context.Context, id string, attach bool) error
+		finished func(ctx context.Context) (string, error) // sends flakyNothing, waits, returns its id
+	}
+	scenario := func(t *testing.T, c client) []string {
+		ctx := testContext(t)
+		var out []string
+		out = append(out, outcome("unknown service", "", c.call(ctx, restate.Remote[string, string]("Nope", "x").Target())))
+		out = append(out, outcome("unknown handler", "", c.call(ctx, restate.Remote[string, string]("Flaky", "nope").Target())))
+		out = append(out, outcome("attach to a malformed id", "", c.byID(ctx, "inv_nope", true)))
+		out = append(out, outcome("output of a malformed id", "", c.byID(ctx, "inv_nope", false)))
+		id, err := c.finished(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, outcome("attach to an unknown id", "", c.byID(ctx, unknownID(id), true)))
+		return append(out, outcome("output of an unknown id", "", c.byID(ctx, unknownID(id), false)))
+	}
+	srv := scenario(t, client{
+		call: func(ctx context.Context, tg restate.Target[string, string]) error {
+			_, err := ingress.Call(ctx, server.client, tg, "")
+			return err
+		},
+		byID: func(ctx context.Context, id string, attach bool) error {
+			inv := ingress.ByID(server.client, flakyNothing.Target(), id)
+			if attach {
+				_, err := inv.Attach(ctx)
+				return err
+			}
+			_, err := inv.Output(ctx)
+			return err
+		},
+		finished: func(ctx context.Context) (string, error) {
+			inv, err := ingress.Send(ctx, server.client, flakyNothing.Target(), restate.Void{})
+			if err != nil {
+				return "", err
+			}
+			_, err = inv.Attach(ctx)
+			return inv.ID(), err
+		},
+	})
+	env := restatetest.New(t, services)
+	direct := scenario(t, client{
+		call: func(ctx context.Context, tg restate.Target[string, string]) error {
+			_, err := restatetest.Call(ctx, env, tg, "")
+			return err
+		},
+		byID: func(ctx context.Context, id string, attach bool) error {
+			inv := restatetest.ByID(env, flakyNothing.Target(), id)
+			if attach {
+				_, err := inv.Attach(ctx)
+				return err
+			}
+			_, err := inv.Output(ctx)
+			return err
+		},
+		finished: func(ctx context.Context) (string, error) {
+			inv, err := restatetest.Send(ctx, env, flakyNothing.Target(), restate.Void{})
+			if err != nil {
+				return "", err
+			}
+			_, err = inv.Attach(ctx)
+			return inv.ID(), err
+		},
+	})
+	if diff := cmp.Diff(srv, direct); diff != "" {
+		t.Errorf("restatetest's client disagrees with ingress on restate-server (-server +restatetest):\n%s", diff)
+	}
+}
