@@ -27,9 +27,8 @@ type Handler[In any] interface {
 // Restate runs it, for inputs drawn from input (encoded with the handler's
 // input codec unless [WithCodec] says otherwise) and worlds drawn per the
 // options. The compiler checks that input draws the handler's input type.
-// It runs the
-// rapid property returned by [Property] with [rapid.Check], so rapid's
-// flags apply (-rapid.checks, -rapid.seed, -rapid.failfile), and a failure
+// It runs the rapid property returned by [Property] with [rapid.Check], so
+// rapid's flags apply (-rapid.checks, -rapid.seed, -rapid.failfile), and a failure
 // saves the shrunk scenario in testdata/rapid/ to replay it.
 //
 // A failure reports the violated property, the first diverging command in
