@@ -656,7 +656,6 @@ func TestConstructionPanics(t *testing.T) {
 			var h *restate.Handler[string, string]
 			restate.NewService("S", h)
 		}, `S: nil *restate.Handler[string,string] handler`},
-		{"untyped nil item", func() { restate.NewService("S", nil) }, `S: nil handler or option`},
 		{"workflow retention on a service handler", func() {
 			restate.NewService("S", restate.NewHandler("h", ok, restate.WithWorkflowRetention(time.Hour)))
 		}, `handler "h" of "S": WithWorkflowRetention applies to a workflow's run handler only`},

@@ -10,9 +10,24 @@ import (
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
-// CallOption configures a call or a one-way call (send).
+// CallOption configures a request-response call (Call): [WithName] and
+// every [RequestOption].
 type CallOption interface {
 	applyCall(*callConfig)
+}
+
+// SendOption configures a one-way call (Send): [WithDelay], [WithName] and
+// every [RequestOption]. [WithDelay] is a SendOption only, so passing it to
+// a call does not compile.
+type SendOption interface {
+	applySend(*callConfig)
+}
+
+// RequestOption configures both calls and one-way calls:
+// [WithIdempotencyKey], [WithHeaders], [WithScope], [WithLimitKey].
+type RequestOption interface {
+	CallOption
+	SendOption
 }
 
 type callConfig struct {
@@ -24,20 +39,25 @@ type callConfig struct {
 	name           string
 }
 
-type callOption func(*callConfig)
+type requestOption func(*callConfig)
 
-func (o callOption) applyCall(c *callConfig) { o(c) }
+func (o requestOption) applyCall(c *callConfig) { o(c) }
+func (o requestOption) applySend(c *callConfig) { o(c) }
+
+type sendOption func(*callConfig)
+
+func (o sendOption) applySend(c *callConfig) { o(c) }
 
 // WithIdempotencyKey makes the call idempotent: calls with the same target
 // and key run once, and later ones get the same result.
-func WithIdempotencyKey(key string) CallOption {
-	return callOption(func(c *callConfig) { c.idempotencyKey = &key })
+func WithIdempotencyKey(key string) RequestOption {
+	return requestOption(func(c *callConfig) { c.idempotencyKey = &key })
 }
 
 // WithHeaders adds headers to the call; the callee sees them in
 // Request().Headers.
-func WithHeaders(h map[string]string) CallOption {
-	return callOption(func(c *callConfig) {
+func WithHeaders(h map[string]string) RequestOption {
+	return requestOption(func(c *callConfig) {
 		if c.headers == nil {
 			c.headers = map[string]string{}
 		}
@@ -46,29 +66,31 @@ func WithHeaders(h map[string]string) CallOption {
 }
 
 // WithDelay delays a one-way call (Send): the callee starts after d.
-func WithDelay(d time.Duration) CallOption {
-	return callOption(func(c *callConfig) { c.delay = d })
+func WithDelay(d time.Duration) SendOption {
+	return sendOption(func(c *callConfig) { c.delay = d })
 }
 
 // WithScope runs the callee in a scope (protocol V7; older versions fail
 // the attempt with code 573).
-func WithScope(scope string) CallOption {
-	return callOption(func(c *callConfig) { c.scope = &scope })
+func WithScope(scope string) RequestOption {
+	return requestOption(func(c *callConfig) { c.scope = &scope })
 }
 
 // WithLimitKey sets the concurrency limit key of a scoped call (protocol V7).
-func WithLimitKey(key string) CallOption {
-	return callOption(func(c *callConfig) { c.limitKey = &key })
+func WithLimitKey(key string) RequestOption {
+	return requestOption(func(c *callConfig) { c.limitKey = &key })
 }
 
 // NameOption names a durable operation in the journal (shown in the UI and
-// in error messages). It is accepted by runs, timers, calls and awakeables.
+// in error messages). It is accepted by runs ([RunOption]), timers
+// ([SleepOption]), calls ([CallOption]) and one-way calls ([SendOption]).
 type NameOption struct{ name string }
 
 // WithName names a durable operation in the journal.
 func WithName(name string) NameOption { return NameOption{name: name} }
 
 func (o NameOption) applyCall(c *callConfig)   { c.name = o.name }
+func (o NameOption) applySend(c *callConfig)   { c.name = o.name }
 func (o NameOption) applyRun(c *runConfig)     { c.name = o.name }
 func (o NameOption) applySleep(c *sleepConfig) { c.name = o.name }
 
@@ -96,11 +118,23 @@ func (s callSpec) replayTarget(cfg *callConfig) replay.CallTarget {
 	return t
 }
 
+// applyCallOptions and applySendOptions skip a nil option, as every
+// option list of the SDK does.
 func applyCallOptions(opts []CallOption) callConfig {
 	var cfg callConfig
 	for _, o := range opts {
 		if o != nil {
 			o.applyCall(&cfg)
+		}
+	}
+	return cfg
+}
+
+func applySendOptions(opts []SendOption) callConfig {
+	var cfg callConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applySend(&cfg)
 		}
 	}
 	return cfg
@@ -132,7 +166,7 @@ func callRaw[Out any](hc *handlerContext, spec callSpec, param []byte, opts []Ca
 	}
 }
 
-func sendTyped[In any](ctx Context, spec callSpec, specErr error, in In, opts []CallOption) Invocation {
+func sendTyped[In any](ctx Context, spec callSpec, specErr error, in In, opts []SendOption) Invocation {
 	hc := ctx.base()
 	if specErr != nil {
 		return Invocation{id: failedFuture[string](hc.inv, specErr)}
@@ -145,8 +179,8 @@ func sendTyped[In any](ctx Context, spec callSpec, specErr error, in In, opts []
 	return sendRaw(hc, spec, param, opts)
 }
 
-func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []CallOption) Invocation {
-	cfg := applyCallOptions(opts)
+func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []SendOption) Invocation {
+	cfg := applySendOptions(opts)
 	var invokeTime uint64
 	if cfg.delay > 0 {
 		invokeTime = uint64(time.Now().Add(cfg.delay).UnixMilli())
@@ -158,7 +192,7 @@ func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []CallOption)
 // RemoteHandler calls a handler by name: the escape hatch for services
 // defined elsewhere. Make one with [Remote] (services) or [RemoteObject]
 // (virtual objects and workflows); In and Out are encoded with JSON unless
-// [WithCodec] says otherwise.
+// a [CodecOption] says otherwise.
 type RemoteHandler[In, Out any] struct {
 	service, handler string
 	in, out          Codec
@@ -170,7 +204,7 @@ type RemoteObjectHandler[In, Out any] struct {
 	r RemoteHandler[In, Out]
 }
 
-func newRemote[In, Out any](service, handler string, opts []HandlerOption) RemoteHandler[In, Out] {
+func newRemote[In, Out any](service, handler string, opts []CodecOption) RemoteHandler[In, Out] {
 	cfg := handlerConfig{inCodec: JSON, outCodec: JSON}
 	for _, o := range opts {
 		if o != nil {
@@ -183,14 +217,16 @@ func newRemote[In, Out any](service, handler string, opts []HandlerOption) Remot
 }
 
 // Remote returns a by-name handle to the handler of a stateless service.
-// Only codec options apply.
-func Remote[In, Out any](service, handler string, opts ...HandlerOption) RemoteHandler[In, Out] {
+// It takes only codec options ([WithCodec], [WithInputCodec],
+// [WithOutputCodec]): the other handler options describe a handler this
+// endpoint serves. It panics on a codec that cannot handle In or Out.
+func Remote[In, Out any](service, handler string, opts ...CodecOption) RemoteHandler[In, Out] {
 	return newRemote[In, Out](service, handler, opts)
 }
 
 // RemoteObject returns a by-name handle to a handler of a virtual object or
-// workflow. Only codec options apply.
-func RemoteObject[In, Out any](service, handler string, opts ...HandlerOption) RemoteObjectHandler[In, Out] {
+// workflow. It takes codec options and panics like [Remote].
+func RemoteObject[In, Out any](service, handler string, opts ...CodecOption) RemoteObjectHandler[In, Out] {
 	return RemoteObjectHandler[In, Out]{r: newRemote[In, Out](service, handler, opts)}
 }
 
@@ -204,7 +240,7 @@ func (r RemoteHandler[In, Out]) Call(ctx Context, in In, opts ...CallOption) Cal
 }
 
 // Send starts an invocation of the handler without waiting for its result.
-func (r RemoteHandler[In, Out]) Send(ctx Context, in In, opts ...CallOption) Invocation {
+func (r RemoteHandler[In, Out]) Send(ctx Context, in In, opts ...SendOption) Invocation {
 	return sendTyped(ctx, r.spec(""), nil, in, opts)
 }
 
@@ -215,7 +251,7 @@ func (r RemoteObjectHandler[In, Out]) Call(ctx Context, key string, in In, opts 
 
 // Send starts an invocation of the handler on key without waiting for its
 // result.
-func (r RemoteObjectHandler[In, Out]) Send(ctx Context, key string, in In, opts ...CallOption) Invocation {
+func (r RemoteObjectHandler[In, Out]) Send(ctx Context, key string, in In, opts ...SendOption) Invocation {
 	return sendTyped(ctx, r.r.spec(key), nil, in, opts)
 }
 
@@ -242,10 +278,15 @@ func InvocationOutput[T any](ctx Context, invocationID string) Future[Maybe[T]] 
 }
 
 // AttachIdempotent returns the future of the result of the invocation of
-// service/handler (with key for objects, "" for services) made with
-// idempotency key idempotencyKey.
-func AttachIdempotent[T any](ctx Context, service, key, handler, idempotencyKey string) Future[T] {
-	return attach[T](ctx, idempotentTarget(service, key, handler, idempotencyKey), JSON)
+// target made with idempotency key idempotencyKey, decoded with the
+// target's output codec. Take target from a handler value
+// (h.Target(), h.Target(key)) or a [Remote] handle. A target that cannot be
+// invoked (see [Target.Err]) gives a failed future.
+func AttachIdempotent[In, Out any](ctx Context, target Target[In, Out], idempotencyKey string) Future[Out] {
+	if target.err != nil {
+		return failedFuture[Out](ctx.base().inv, target.err)
+	}
+	return attach[Out](ctx, idempotentTarget(target.Service, target.Key, target.Handler, idempotencyKey), target.codecOut())
 }
 
 func idempotentTarget(service, key, handler, idempotencyKey string) wire.InvocationTarget {

@@ -29,10 +29,9 @@ func newCore[In, Out any](name string, fnIsNil bool, opts []HandlerOption) handl
 	}
 	c := handlerCore[In, Out]{name: name, cfg: handlerConfig{inCodec: JSON, outCodec: JSON}}
 	for _, o := range opts {
-		if o == nil {
-			panic(fmt.Sprintf("restate: handler %q: nil option", name))
+		if o != nil { // a nil option is ignored, see the package doc
+			o.applyHandler(&c.cfg)
 		}
-		o.applyHandler(&c.cfg)
 	}
 	checkCodec[In](c.cfg.inCodec, "handler "+name+" input")
 	checkCodec[Out](c.cfg.outCodec, "handler "+name+" output")
@@ -140,9 +139,19 @@ func (c *handlerCore[In, Out]) Name() string { return c.name }
 // into, or "" before that.
 func (c *handlerCore[In, Out]) ServiceName() string { return c.service }
 
+// EncodeInput encodes in with the handler's input codec, as a caller sends
+// it. Package props uses it to build the inputs it draws.
+func (c *handlerCore[In, Out]) EncodeInput(in In) ([]byte, error) { return encode(c.cfg.inCodec, in) }
+
+// errUnassembled is the error of a call to, or the target of, a handler
+// that is not part of a service yet.
+func (c *handlerCore[In, Out]) errUnassembled() error {
+	return fmt.Errorf("restate: handler %q is not part of a service yet; assemble it with NewService, NewObject or NewWorkflow before calling it", c.name)
+}
+
 func (c *handlerCore[In, Out]) target(key string) (callSpec, error) {
 	if c.service == "" {
-		return callSpec{}, fmt.Errorf("restate: handler %q is not part of a service yet; assemble it with NewService, NewObject or NewWorkflow before calling it", c.name)
+		return callSpec{}, c.errUnassembled()
 	}
 	return callSpec{service: c.service, handler: c.name, key: key, in: c.cfg.inCodec, out: c.cfg.outCodec}, nil
 }
@@ -181,7 +190,7 @@ func (h *Handler[In, Out]) Call(ctx Context, in In, opts ...CallOption) CallFutu
 
 // Send starts an invocation of the handler without waiting for its result;
 // WithDelay delays it.
-func (h *Handler[In, Out]) Send(ctx Context, in In, opts ...CallOption) Invocation {
+func (h *Handler[In, Out]) Send(ctx Context, in In, opts ...SendOption) Invocation {
 	spec, err := h.target("")
 	return sendTyped(ctx, spec, err, in, opts)
 }
@@ -228,7 +237,7 @@ func (h *ObjectHandler[In, Out]) Call(ctx Context, key string, in In, opts ...Ca
 
 // Send starts an invocation of the handler on the object key without waiting
 // for its result.
-func (h *ObjectHandler[In, Out]) Send(ctx Context, key string, in In, opts ...CallOption) Invocation {
+func (h *ObjectHandler[In, Out]) Send(ctx Context, key string, in In, opts ...SendOption) Invocation {
 	spec, err := h.target(key)
 	return sendTyped(ctx, spec, err, in, opts)
 }
@@ -266,7 +275,7 @@ func (h *SharedHandler[In, Out]) Call(ctx Context, key string, in In, opts ...Ca
 
 // Send starts an invocation of the handler on the object key without waiting
 // for its result.
-func (h *SharedHandler[In, Out]) Send(ctx Context, key string, in In, opts ...CallOption) Invocation {
+func (h *SharedHandler[In, Out]) Send(ctx Context, key string, in In, opts ...SendOption) Invocation {
 	spec, err := h.target(key)
 	return sendTyped(ctx, spec, err, in, opts)
 }
@@ -305,7 +314,7 @@ func (h *WorkflowHandler[In, Out]) Call(ctx Context, key string, in In, opts ...
 }
 
 // Send submits the workflow key without waiting for its result.
-func (h *WorkflowHandler[In, Out]) Send(ctx Context, key string, in In, opts ...CallOption) Invocation {
+func (h *WorkflowHandler[In, Out]) Send(ctx Context, key string, in In, opts ...SendOption) Invocation {
 	spec, err := h.target(key)
 	return sendTyped(ctx, spec, err, in, opts)
 }
@@ -364,7 +373,7 @@ func (h *WorkflowSharedHandler[In, Out]) Call(ctx Context, key string, in In, op
 
 // Send starts an invocation of the handler on the workflow key without
 // waiting for its result.
-func (h *WorkflowSharedHandler[In, Out]) Send(ctx Context, key string, in In, opts ...CallOption) Invocation {
+func (h *WorkflowSharedHandler[In, Out]) Send(ctx Context, key string, in In, opts ...SendOption) Invocation {
 	spec, err := h.target(key)
 	return sendTyped(ctx, spec, err, in, opts)
 }

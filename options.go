@@ -17,9 +17,18 @@ type Option interface {
 	applyService(*endpoint.Options)
 }
 
-// HandlerOption configures a handler: every [Option], plus codec options.
+// HandlerOption configures a handler: every [Option], plus codec options
+// and the payload options of the manifest.
 type HandlerOption interface {
 	applyHandler(*handlerConfig)
+}
+
+// CodecOption sets the codec of a handler's input or output: [WithCodec],
+// [WithInputCodec], [WithOutputCodec]. The handler constructors take it as
+// a [HandlerOption]; [Remote] and [RemoteObject] take only these.
+type CodecOption interface {
+	HandlerOption
+	codecOption()
 }
 
 type handlerConfig struct {
@@ -145,6 +154,8 @@ type codecOption struct {
 	in, out Codec
 }
 
+func (codecOption) codecOption() {}
+
 func (c codecOption) applyHandler(h *handlerConfig) {
 	if c.in != nil {
 		h.inCodec = c.in
@@ -155,13 +166,13 @@ func (c codecOption) applyHandler(h *handlerConfig) {
 }
 
 // WithCodec sets the codec of a handler's input and output (default JSON).
-func WithCodec(c Codec) HandlerOption { return codecOption{in: c, out: c} }
+func WithCodec(c Codec) CodecOption { return codecOption{in: c, out: c} }
 
 // WithInputCodec sets the codec of a handler's input.
-func WithInputCodec(c Codec) HandlerOption { return codecOption{in: c} }
+func WithInputCodec(c Codec) CodecOption { return codecOption{in: c} }
 
 // WithOutputCodec sets the codec of a handler's output.
-func WithOutputCodec(c Codec) HandlerOption { return codecOption{out: c} }
+func WithOutputCodec(c Codec) CodecOption { return codecOption{out: c} }
 
 type contentTypeOption struct{ in, out string }
 

@@ -24,9 +24,14 @@
 //     [ErrCancelled], [ErrTimeout].
 //
 // A handler that calls itself cannot refer to its own package-level variable
-// in that variable's initializer (Go reports an initialization cycle):
-// declare the variable first and build the handler in an init function, or
-// in a constructor.
+// in that variable's initializer (Go reports an initialization cycle): give
+// it a [Ref] to itself instead (see the example of [Ref]).
+//
+// Options: every option list of the SDK (handler, service, call, run,
+// timer options, and those of packages h2c, lambda, ingress, restatetest
+// and props) ignores a nil option, so a list built conditionally may keep
+// nil entries. A nil handler is a programming error and panics at
+// construction.
 //
 // Every durable operation is journaled. When Restate re-invokes a handler
 // after a failure or a suspension, the handler runs again from the start and
@@ -342,7 +347,9 @@ func assemble(kind endpoint.ServiceKind, name string, items []any) endpoint.Serv
 	for _, it := range items {
 		switch v := it.(type) {
 		case nil:
-			panic(fmt.Sprintf("restate: %s: nil handler or option", name))
+			// An untyped nil is a nil option (a nil handler pointer is
+			// typed and fails below): ignored, as every nil option is.
+			continue
 		case binder:
 			if v.isNil() {
 				panic(fmt.Sprintf("restate: %s: nil %T handler (a handler variable used before it was assigned?)", name, it))

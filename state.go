@@ -31,6 +31,15 @@ func NewStateKey[T any](name string, codec ...Codec) StateKey[T] {
 // Name returns the key's name.
 func (k StateKey[T]) Name() string { return k.name }
 
+// check fails on the zero StateKey, which has no codec: declared with var
+// instead of made with NewStateKey.
+func (k StateKey[T]) check() error {
+	if k.codec == nil {
+		return fmt.Errorf("restate: zero StateKey[%s] (name %q): make state keys with NewStateKey", reflect.TypeFor[T](), k.name)
+	}
+	return nil
+}
+
 // Get returns the value stored under the key, or T's zero value when there
 // is none. A stored value that does not decode into T is a terminal error
 // naming the key and the type.
@@ -40,7 +49,13 @@ func (k StateKey[T]) Get(ctx ObjectSharedContext) (T, error) {
 }
 
 // Lookup returns the value stored under the key and whether there is one.
+// Get, Lookup, Set and Clear of the zero StateKey fail with an error
+// saying so.
 func (k StateKey[T]) Lookup(ctx ObjectSharedContext) (T, bool, error) {
+	if err := k.check(); err != nil {
+		var zero T
+		return zero, false, err
+	}
 	hc := ctx.base()
 	var (
 		h     replay.Handle
@@ -82,6 +97,9 @@ func (k StateKey[T]) Lookup(ctx ObjectSharedContext) (T, bool, error) {
 
 // Set stores value under the key.
 func (k StateKey[T]) Set(ctx ObjectContext, value T) error {
+	if err := k.check(); err != nil {
+		return err
+	}
 	b, err := encode(k.codec, value)
 	if err != nil {
 		return fmt.Errorf("restate: cannot encode state %q: %w", k.name, err)
@@ -93,6 +111,9 @@ func (k StateKey[T]) Set(ctx ObjectContext, value T) error {
 
 // Clear removes the value stored under the key.
 func (k StateKey[T]) Clear(ctx ObjectContext) error {
+	if err := k.check(); err != nil {
+		return err
+	}
 	return ctx.base().inv.Do(func(m *replay.Machine) error {
 		return m.ClearState(k.name)
 	})

@@ -7,18 +7,40 @@ import "fmt"
 // values return one from their Target method, so that code outside Restate
 // (the ingress client, tests) gets the same compile-time checks as calls
 // between handlers.
+//
+// The target of a handler that is not part of a service yet carries an
+// error (see [Target.Err]) instead of panicking: clients that invoke it
+// fail with that error, the same one a call to the handler fails with.
 type Target[In, Out any] struct {
 	Service string
 	Handler string
 	Key     string // empty for plain services
 	in, out Codec
+	err     error
 }
 
-// Encode encodes an input for the target.
-func (t Target[In, Out]) Encode(in In) ([]byte, error) { return encode(t.codecIn(), in) }
+// Err returns why the target cannot be invoked (its handler is not part of
+// a service yet), or nil.
+func (t Target[In, Out]) Err() error { return t.err }
 
-// Decode decodes an output of the target.
-func (t Target[In, Out]) Decode(b []byte) (Out, error) { return decode[Out](t.codecOut(), b) }
+// Encode encodes an input for the target. It fails with [Target.Err] when
+// that is not nil.
+func (t Target[In, Out]) Encode(in In) ([]byte, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	return encode(t.codecIn(), in)
+}
+
+// Decode decodes an output of the target. It fails with [Target.Err] when
+// that is not nil.
+func (t Target[In, Out]) Decode(b []byte) (Out, error) {
+	if t.err != nil {
+		var zero Out
+		return zero, t.err
+	}
+	return decode[Out](t.codecOut(), b)
+}
 
 // ContentType is the content type of the target's input.
 func (t Target[In, Out]) ContentType() string { return t.codecIn().ContentType() }
@@ -51,13 +73,14 @@ func target(service, key, handler string) string {
 
 func (c *handlerCore[In, Out]) typedTarget(key string) Target[In, Out] {
 	if c.service == "" {
-		panic(fmt.Sprintf("restate: handler %q is not part of a service yet; assemble it before taking its Target", c.name))
+		return Target[In, Out]{Handler: c.name, Key: key, in: c.cfg.inCodec, out: c.cfg.outCodec, err: c.errUnassembled()}
 	}
 	return Target[In, Out]{Service: c.service, Handler: c.name, Key: key, in: c.cfg.inCodec, out: c.cfg.outCodec}
 }
 
-// Target returns the handler's typed target. It panics if the handler was not
-// assembled into a service yet.
+// Target returns the handler's typed target. Before the handler is
+// assembled into a service, the target carries the error a call to it
+// fails with (see [Target.Err]).
 func (h *Handler[In, Out]) Target() Target[In, Out] { return h.typedTarget("") }
 
 // Target returns the handler's typed target on the object key.

@@ -46,7 +46,8 @@ import (
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
-// Option configures [NewHandler], [Serve] and [ListenAndServe].
+// Option configures [NewHandler], [Serve] and [ListenAndServe]. A nil Option
+// is ignored.
 type Option interface {
 	apply(*config)
 }
@@ -61,18 +62,19 @@ type config struct {
 	shutdownTimeout time.Duration
 }
 
-func newConfig(opts []Option) (config, error) {
+// newConfig applies opts over the defaults. A nil option is ignored, as
+// everywhere in the SDK.
+func newConfig(opts []Option) config {
 	c := config{
 		journalTimeout:  time.Minute,
 		shutdownTimeout: 30 * time.Second,
 	}
 	for _, o := range opts {
-		if o == nil {
-			return c, errors.New("h2c: nil option")
+		if o != nil {
+			o.apply(&c)
 		}
-		o.apply(&c)
 	}
-	return c, nil
+	return c
 }
 
 // WithRequestResponse serves request/response instead of bidirectional
@@ -159,7 +161,7 @@ type call struct {
 }
 
 // NewHandler returns the endpoint serving services. It fails on a nil or
-// duplicate service, a nil option and a malformed identity key.
+// duplicate service and a malformed identity key; nil options are ignored.
 //
 // The handler streams: a middleware that wraps its ResponseWriter must keep
 // Flush and, for bidirectional mode over HTTP/1.1, EnableFullDuplex
@@ -167,11 +169,7 @@ type call struct {
 // http.ResponseController). Without full duplex an HTTP/1.1 invocation in
 // bidirectional mode gets 500.
 func NewHandler(services []restate.ServiceDefinition, opts ...Option) (*Handler, error) {
-	c, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	return newHandler(services, c)
+	return newHandler(services, newConfig(opts))
 }
 
 func newHandler(services []restate.ServiceDefinition, c config) (*Handler, error) {

@@ -68,11 +68,7 @@ func ListenAndServe(ctx context.Context, addr string, services []restate.Service
 // context.DeadlineExceeded if the shutdown timed out, and the error of
 // http.Server.Serve if serving failed. It closes ln.
 func Serve(ctx context.Context, ln net.Listener, services []restate.ServiceDefinition, opts ...Option) error {
-	c, err := newConfig(opts)
-	if err != nil {
-		_ = ln.Close()
-		return err
-	}
+	c := newConfig(opts)
 	h, err := newHandler(services, c)
 	if err != nil {
 		_ = ln.Close()

@@ -220,8 +220,8 @@ func TestHandlerShutdownTimeout(t *testing.T) {
 // TestServeErrors covers construction and listening failures.
 func TestServeErrors(t *testing.T) {
 	t.Parallel()
-	if _, err := h2c.NewHandler(testServices(), nil); err == nil {
-		t.Error("NewHandler accepted a nil option")
+	if _, err := h2c.NewHandler(testServices(), nil, h2c.WithRequestResponse(), nil); err != nil {
+		t.Errorf("NewHandler with nil options: %v, want them ignored", err)
 	}
 	if _, err := h2c.NewHandler(append(testServices(), nil)); err == nil {
 		t.Error("NewHandler accepted a nil service")

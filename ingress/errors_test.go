@@ -110,3 +110,46 @@ func TestUndecodableResult(t *testing.T) {
 		t.Fatalf("decoding failure reported as an ingress answer: %v", err)
 	}
 }
+
+// TestNilOptionsIgnored: nil options of every kind are skipped, and the
+// options beside them still apply.
+func TestNilOptionsIgnored(t *testing.T) {
+	t.Parallel()
+	var gotAuth, gotKey string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth, gotKey = r.Header.Get("Authorization"), r.Header.Get("Idempotency-Key")
+		_, _ = w.Write([]byte(`"ok"`))
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, nil, WithAuthKey("secret"), nil)
+	target := restate.Remote[string, string]("Svc", "run").Target()
+	got, err := Call(context.Background(), c, target, "in", nil, WithIdempotencyKey("k"))
+	if err != nil || got != "ok" || gotAuth != "Bearer secret" || gotKey != "k" {
+		t.Errorf("Call = %q, %v; auth %q, key %q", got, err, gotAuth, gotKey)
+	}
+}
+
+// TestUnassembledTarget: the target of a handler not part of a service
+// yet fails Call, Send and Submit with the error its Target carries,
+// before any request.
+func TestUnassembledTarget(t *testing.T) {
+	t.Parallel()
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests++ }))
+	defer srv.Close()
+	c := NewClient(srv.URL)
+	lonely := restate.NewHandler("lonely", restate.NoInputOutput(func(restate.Context) error { return nil }))
+	target := lonely.Target()
+	if target.Err() == nil {
+		t.Fatal("the target of an unassembled handler has no error")
+	}
+	if _, err := Call(context.Background(), c, target, restate.Void{}); err == nil || err.Error() != target.Err().Error() {
+		t.Errorf("Call: %v, want %v", err, target.Err())
+	}
+	if _, err := Send(context.Background(), c, target, restate.Void{}); err == nil || err.Error() != target.Err().Error() {
+		t.Errorf("Send: %v, want %v", err, target.Err())
+	}
+	if requests != 0 {
+		t.Errorf("%d requests reached the server", requests)
+	}
+}

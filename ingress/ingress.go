@@ -56,7 +56,8 @@ type Client struct {
 	authKey string
 }
 
-// ClientOption configures a [Client] or an [Admin].
+// ClientOption configures a [Client] or an [Admin]. A nil option of any
+// kind in this package is ignored, as everywhere in the SDK.
 type ClientOption interface {
 	applyClient(*clientConfig)
 }
@@ -258,7 +259,12 @@ func Submit[In, Out any](ctx context.Context, c *Client, t restate.Target[In, Ou
 	return h, nil
 }
 
+// encodeInput encodes in for t. It fails with t.Err(): a handler not part
+// of a service yet has no URL.
 func encodeInput[In, Out any](t restate.Target[In, Out], in In) ([]byte, string, error) {
+	if err := t.Err(); err != nil {
+		return nil, "", err
+	}
 	if !t.HasInput() {
 		return nil, "", nil
 	}

@@ -124,7 +124,7 @@ type Response struct {
 	IsBase64Encoded bool              `json:"isBase64Encoded"`
 }
 
-// Option configures a [Handler].
+// Option configures a [Handler]. A nil Option is ignored.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -138,7 +138,9 @@ type config struct {
 func newConfig(opts []Option) config {
 	c := config{Config: endpoint.Config{Mode: endpoint.RequestResponse}}
 	for _, o := range opts {
-		o.apply(&c)
+		if o != nil {
+			o.apply(&c)
+		}
 	}
 	// Lambda cannot stream both ways; no option may change that.
 	c.Mode = endpoint.RequestResponse

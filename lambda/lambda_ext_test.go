@@ -636,3 +636,19 @@ func TestNewHandlerRejectsSmallOrderKey(t *testing.T) {
 		t.Fatalf("NewHandler with an all-zero key: error %v, want a small-order error", err)
 	}
 }
+
+// TestNilOptionIgnored: a nil Option is skipped, as everywhere in the SDK,
+// instead of dereferenced; the options beside it still apply.
+func TestNilOptionIgnored(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, nil, lambda.WithIdentityKeys(), nil)
+	body := frames(&wire.InputCommand{Value: []byte(`"Nil"`)})
+	got := invoke(t, h, event(t, "POST", "/invoke/Greeter/greet", invokeHeaders(wire.V5), body))
+	if got.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", got.Status, got.Body)
+	}
+	want := []wire.Message{&wire.OutputCommand{Result: wire.ValueResult([]byte(`"Hello Nil!"`))}, &wire.EndMessage{}}
+	if diff := cmp.Diff(want, decodeFrames(t, got.Body)); diff != "" {
+		t.Errorf("frames (-want +got):\n%s", diff)
+	}
+}

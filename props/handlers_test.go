@@ -249,3 +249,35 @@ func TestPropFanout(t *testing.T) {
 		props.WithCallResults("Worker", "do", rapid.StringMatching(`[a-c]`)),
 		props.WithFailures(), props.WithCancellation(), props.WithTransientFailures())
 }
+
+// TestNilOptionIgnored: Check skips a nil Option, as everywhere in the
+// SDK, and applies the options beside it.
+func TestNilOptionIgnored(t *testing.T) {
+	attempts := 0
+	h := restate.NewHandler("h", func(ctx restate.Context, in string) (string, error) { return in, nil })
+	svc := restate.NewService("NilOpt", h)
+	props.Check(t, svc, h, rapid.Just("x"), nil, props.WithBeforeAttempt(func(int) { attempts++ }), nil)
+	if attempts == 0 {
+		t.Error("WithBeforeAttempt beside the nil options was not applied")
+	}
+}
+
+// TestInputTypedByHandler: the generator's type is the handler's input
+// type (props.Check(t, svc, h, rapid.Int()) does not compile for a string
+// handler), and the drawn input reaches the handler through the
+// handler's own codec, here Raw, without WithCodec.
+func TestInputTypedByHandler(t *testing.T) {
+	var _ props.Handler[[]byte] = restate.NewHandler("raw", func(restate.Context, []byte) (string, error) { return "", nil })
+	var bad []string
+	h := restate.NewHandler("echo", func(ctx restate.Context, in []byte) ([]byte, error) {
+		if string(in) != "raw bytes" {
+			bad = append(bad, string(in))
+		}
+		return in, nil
+	}, restate.WithCodec(restate.Raw))
+	svc := restate.NewService("RawEcho", h)
+	props.Check(t, svc, h, rapid.Just([]byte("raw bytes")))
+	if len(bad) > 0 {
+		t.Errorf("the handler got %q, want the drawn bytes unchanged", bad[0])
+	}
+}

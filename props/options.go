@@ -10,7 +10,8 @@ import (
 
 // Option configures [Check] and [Property]: the world the handler runs in
 // (WithCallResults, WithState, WithCancellation, …) and the executions
-// explored (WithVersions, WithModes, …).
+// explored (WithVersions, WithModes, …). A nil Option is ignored, as
+// everywhere in the SDK.
 type Option interface {
 	apply(*config)
 }
@@ -75,7 +76,7 @@ type config struct {
 	maxAttempts   int
 	maxCrashes    int
 	beforeAttempt func(attempt int)
-	codec         restate.Codec
+	codec         restate.Codec // nil: the handler's input codec
 }
 
 type stateGen struct {
@@ -93,13 +94,11 @@ func newConfig(opts []Option) *config {
 		promises:    map[string]valueGen{},
 		maxAttempts: 200,
 		maxCrashes:  4,
-		codec:       restate.JSON,
 	}
 	for _, o := range opts {
-		if o == nil {
-			panic("props: nil option")
+		if o != nil {
+			o.apply(c)
 		}
-		o.apply(c)
 	}
 	return c
 }
@@ -209,8 +208,8 @@ func WithBeforeAttempt(fn func(attempt int)) Option {
 	return option(func(c *config) { c.beforeAttempt = fn })
 }
 
-// WithCodec encodes the generated input with codec instead of JSON; use the
-// handler's input codec.
+// WithCodec encodes the generated input with codec instead of the
+// handler's own input codec (the default).
 func WithCodec(codec restate.Codec) Option {
 	if codec == nil {
 		panic("props: WithCodec: nil codec")

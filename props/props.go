@@ -13,25 +13,28 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Handler is a handler value of package restate, such as a
-// *restate.Handler or a *restate.ObjectHandler, already assembled into a
-// service.
-type Handler interface {
+// Handler is a handler value of package restate with input type In, such
+// as a *restate.Handler[In, Out] or a *restate.ObjectHandler[In, Out],
+// already assembled into a service. Its type ties the input generator of
+// [Check] and [Property] to the handler's input at compile time.
+type Handler[In any] interface {
 	Name() string
 	ServiceName() string
+	EncodeInput(In) ([]byte, error)
 }
 
 // Check checks that handler, a handler of svc, behaves the same however
-// Restate runs it, for inputs drawn from input (encoded with JSON unless
-// [WithCodec] says otherwise) and worlds drawn per the options. It runs the
-// rapid property returned by [Property] with [rapid.Check], so rapid's
-// flags apply (-rapid.checks, -rapid.seed, -rapid.failfile), and a failure
+// Restate runs it, for inputs drawn from input (encoded with the handler's
+// input codec unless [WithCodec] says otherwise) and worlds drawn per the
+// options. The compiler checks that input draws the handler's input type.
+// It runs the rapid property returned by [Property] with [rapid.Check], so
+// rapid's flags apply (-rapid.checks, -rapid.seed, -rapid.failfile), and a failure
 // saves the shrunk scenario in testdata/rapid/ to replay it.
 //
 // A failure reports the violated property, the first diverging command in
 // the words of the engine's journal mismatch error (code 570), the schedule
 // that led there and the journal.
-func Check[In any](t testing.TB, svc restate.ServiceDefinition, handler Handler, input *rapid.Generator[In], opts ...Option) {
+func Check[In any](t testing.TB, svc restate.ServiceDefinition, handler Handler[In], input *rapid.Generator[In], opts ...Option) {
 	t.Helper()
 	rapid.Check(t, Property(svc, handler, input, opts...))
 }
@@ -53,7 +56,7 @@ func Check[In any](t testing.TB, svc restate.ServiceDefinition, handler Handler,
 //     replay a race is won by the same future, or 1 or 3 fails.
 //
 // It panics when handler is not a handler of svc.
-func Property[In any](svc restate.ServiceDefinition, handler Handler, input *rapid.Generator[In], opts ...Option) func(*rapid.T) {
+func Property[In any](svc restate.ServiceDefinition, handler Handler[In], input *rapid.Generator[In], opts ...Option) func(*rapid.T) {
 	if svc == nil || handler == nil || input == nil {
 		panic("props: Property needs a service, a handler and an input generator")
 	}
@@ -66,7 +69,15 @@ func Property[In any](svc restate.ServiceDefinition, handler Handler, input *rap
 	target := &target{name: def.Name + "/" + h.Name, handler: h, keyed: def.Kind != endpoint.KindService}
 	return func(t *rapid.T) {
 		v := input.Draw(t, "input")
-		payload, err := cfg.codec.Marshal(v)
+		var (
+			payload []byte
+			err     error
+		)
+		if cfg.codec != nil {
+			payload, err = cfg.codec.Marshal(v)
+		} else {
+			payload, err = handler.EncodeInput(v)
+		}
 		if err != nil {
 			t.Fatalf("props: cannot encode the input %#v: %v", v, err)
 		}
@@ -149,7 +160,7 @@ func runScenario(t *rapid.T, cfg *config, tg *target, input []byte) *failure {
 		return &failure{info: info, property: string(sim.Progress), message: "the invocation ended without an output", culprit: -1, res: res}
 	}
 	if r := res.Output.Result; r.Kind == wire.ResultFailure && r.Failure.Code == 400 && onlyInputAndOutput(res.Journal) {
-		t.Fatalf("props: %s rejected the generated input %s: %s; does the input generator produce the handler's input type (and WithCodec its codec)?",
+		t.Fatalf("props: %s rejected the generated input %s: %s; does WithCodec match the handler's input codec?",
 			tg.name, quote(input), r.Failure.Message)
 	}
 

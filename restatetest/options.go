@@ -9,7 +9,7 @@ import (
 	"github.com/qcodr/restate-sdk-go/wire"
 )
 
-// Option configures [New].
+// Option configures [New]. A nil Option is ignored.
 type Option interface {
 	apply(*config)
 }
@@ -61,10 +61,9 @@ func newConfig(opts []Option) config {
 		seed:           1,
 	}
 	for _, o := range opts {
-		if o == nil {
-			panic("restatetest: nil option")
+		if o != nil {
+			o.apply(&c)
 		}
-		o.apply(&c)
 	}
 	return c
 }

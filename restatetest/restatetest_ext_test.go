@@ -1039,3 +1039,18 @@ func TestRunRetryPolicies(t *testing.T) {
 		t.Errorf("RetryAfter delays took %s, want 20m", d)
 	}
 }
+
+// TestNilOptionIgnored: New skips a nil Option, as everywhere in the SDK,
+// and applies the options beside it.
+func TestNilOptionIgnored(t *testing.T) {
+	t.Parallel()
+	firstID := func(opts ...restatetest.Option) string {
+		env := restatetest.New(t, []restate.ServiceDefinition{counter}, opts...)
+		call(t, env, counterAdd.Target("nil"), 3)
+		return env.Invocations()[0].ID
+	}
+	withNils, seeded, unseeded := firstID(nil, restatetest.WithSeed(7), nil), firstID(restatetest.WithSeed(7)), firstID()
+	if withNils != seeded || withNils == unseeded {
+		t.Errorf("ids: with nils %s, seed 7 %s, default %s; want the seed applied beside the nils", withNils, seeded, unseeded)
+	}
+}

@@ -21,12 +21,11 @@ const (
 
 var canceledState = restate.NewStateKey[bool]("canceled")
 
-// blockSelf calls CancelTestBlockingService.block by name: the handler
-// calls itself, and its typed value cannot refer to itself in its own
-// initializer.
-var blockSelf = restate.RemoteObject[BlockingOperation, restate.Void]("CancelTestBlockingService", "block")
+// blockSelf is CancelTestBlockingService.block's typed reference to
+// itself: the handler's own variable would be an initialization cycle.
+var blockSelf restate.Ref[*restate.ObjectHandler[BlockingOperation, restate.Void]]
 
-var blockingBlock = restate.NewObjectHandler("block", restate.NoOutput(
+var blockingBlock = blockSelf.Set(restate.NewObjectHandler("block", restate.NoOutput(
 	func(ctx restate.ObjectContext, op BlockingOperation) error {
 		awk := restate.NewAwakeable[string](ctx)
 		if _, err := holderHold.Call(ctx, ctx.Key(), awk.ID()).Await(); err != nil {
@@ -37,7 +36,7 @@ var blockingBlock = restate.NewObjectHandler("block", restate.NoOutput(
 		}
 		switch op {
 		case BlockOnCall:
-			_, err := blockSelf.Call(ctx, ctx.Key(), BlockOnCall).Await()
+			_, err := blockSelf.Get().Call(ctx, ctx.Key(), BlockOnCall).Await()
 			return err
 		case BlockOnSleep:
 			return restate.Sleep(ctx, 1000*24*time.Hour)
@@ -46,7 +45,7 @@ var blockingBlock = restate.NewObjectHandler("block", restate.NoOutput(
 			return err
 		}
 		return restate.TerminalErrorf("unknown blocking operation %q", op)
-	}))
+	})))
 
 // CancelTestBlockingService is a virtual object whose block handler parks
 // an awakeable in AwakeableHolder, waits for it, and then blocks forever on

@@ -2,11 +2,11 @@ package services
 
 import restate "github.com/qcodr/restate-sdk-go"
 
-// recursiveSelf calls KillTestSingleton.recursiveCall by name, from inside
-// that handler.
-var recursiveSelf = restate.RemoteObject[restate.Void, restate.Void]("KillTestSingleton", "recursiveCall")
+// recursiveSelf is KillTestSingleton.recursiveCall's typed reference to
+// itself: the handler's own variable would be an initialization cycle.
+var recursiveSelf restate.Ref[*restate.ObjectHandler[restate.Void, restate.Void]]
 
-var singletonRecursiveCall = restate.NewObjectHandler("recursiveCall", restate.NoInputOutput(
+var singletonRecursiveCall = recursiveSelf.Set(restate.NewObjectHandler("recursiveCall", restate.NoInputOutput(
 	func(ctx restate.ObjectContext) error {
 		awk := restate.NewAwakeable[string](ctx)
 		holderHold.Send(ctx, ctx.Key(), awk.ID())
@@ -14,9 +14,9 @@ var singletonRecursiveCall = restate.NewObjectHandler("recursiveCall", restate.N
 			return err
 		}
 		// The key is held by this invocation: the call never starts.
-		_, err := recursiveSelf.Call(ctx, ctx.Key(), restate.Void{}).Await()
+		_, err := recursiveSelf.Get().Call(ctx, ctx.Key(), restate.Void{}).Await()
 		return err
-	}))
+	})))
 
 // KillTestSingleton is a virtual object whose recursiveCall parks an
 // awakeable in AwakeableHolder, waits for it, then calls itself on the same

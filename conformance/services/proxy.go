@@ -60,9 +60,10 @@ type ManyCallRequest struct {
 	AwaitAtTheEnd bool         `json:"awaitAtTheEnd"`
 }
 
-// options returns the call options of the request; delay only for sends.
-func (r ProxyRequest) options(send bool) []restate.CallOption {
-	var opts []restate.CallOption
+// requestOptions returns the options the request sets for both calls and
+// sends.
+func (r ProxyRequest) requestOptions() []restate.RequestOption {
+	var opts []restate.RequestOption
 	if r.IdempotencyKey != nil {
 		opts = append(opts, restate.WithIdempotencyKey(*r.IdempotencyKey))
 	}
@@ -72,7 +73,26 @@ func (r ProxyRequest) options(send bool) []restate.CallOption {
 	if r.LimitKey != nil {
 		opts = append(opts, restate.WithLimitKey(*r.LimitKey))
 	}
-	if send && r.DelayMillis != nil && *r.DelayMillis > 0 {
+	return opts
+}
+
+// callOptions returns the options of the request-response call.
+func (r ProxyRequest) callOptions() []restate.CallOption {
+	var opts []restate.CallOption
+	for _, o := range r.requestOptions() {
+		opts = append(opts, o)
+	}
+	return opts
+}
+
+// sendOptions returns the options of the one-way call: the delay applies
+// to sends only.
+func (r ProxyRequest) sendOptions() []restate.SendOption {
+	var opts []restate.SendOption
+	for _, o := range r.requestOptions() {
+		opts = append(opts, o)
+	}
+	if r.DelayMillis != nil && *r.DelayMillis > 0 {
 		opts = append(opts, restate.WithDelay(time.Duration(*r.DelayMillis)*time.Millisecond))
 	}
 	return opts
@@ -83,20 +103,20 @@ func (r ProxyRequest) options(send bool) []restate.CallOption {
 func (r ProxyRequest) call(ctx restate.Context) restate.CallFuture[[]byte] {
 	if r.VirtualObjectKey != nil {
 		return restate.RemoteObject[[]byte, []byte](r.ServiceName, r.HandlerName, restate.WithCodec(restate.Raw)).
-			Call(ctx, *r.VirtualObjectKey, r.Message, r.options(false)...)
+			Call(ctx, *r.VirtualObjectKey, r.Message, r.callOptions()...)
 	}
 	return restate.Remote[[]byte, []byte](r.ServiceName, r.HandlerName, restate.WithCodec(restate.Raw)).
-		Call(ctx, r.Message, r.options(false)...)
+		Call(ctx, r.Message, r.callOptions()...)
 }
 
 // send starts the one-way call the request describes.
 func (r ProxyRequest) send(ctx restate.Context) restate.Invocation {
 	if r.VirtualObjectKey != nil {
 		return restate.RemoteObject[[]byte, restate.Void](r.ServiceName, r.HandlerName, restate.WithInputCodec(restate.Raw)).
-			Send(ctx, *r.VirtualObjectKey, r.Message, r.options(true)...)
+			Send(ctx, *r.VirtualObjectKey, r.Message, r.sendOptions()...)
 	}
 	return restate.Remote[[]byte, restate.Void](r.ServiceName, r.HandlerName, restate.WithInputCodec(restate.Raw)).
-		Send(ctx, r.Message, r.options(true)...)
+		Send(ctx, r.Message, r.sendOptions()...)
 }
 
 // Proxy is a service forwarding raw calls and one-way calls to any
