@@ -461,6 +461,10 @@ type walker struct {
 	findings []finding
 	durable  bool
 	seen     map[string]int // message and place of a finding -> its index
+	// defines maps the call of each "x := f()" to its statement, for the
+	// time.Now fix, which needs two results.
+	defines map[*ast.CallExpr]*ast.AssignStmt
+	body    ast.Node // the function body being walked
 }
 
 // keep records f unless the same message at the same place is already
@@ -490,6 +494,9 @@ func (w *walker) add(pos token.Pos, msg string, fix *analysis.SuggestedFix, chai
 
 func (w *walker) walk(body ast.Node) {
 	info := w.c.pass.TypesInfo
+	if w.body == nil {
+		w.body = body
+	}
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
@@ -509,6 +516,14 @@ func (w *walker) walk(body ast.Node) {
 		case *ast.RangeStmt:
 			w.rangeStmt(n)
 		case *ast.AssignStmt:
+			if n.Tok == token.DEFINE && len(n.Lhs) == 1 && len(n.Rhs) == 1 {
+				if call, ok := ast.Unparen(n.Rhs[0]).(*ast.CallExpr); ok {
+					if w.defines == nil {
+						w.defines = map[*ast.CallExpr]*ast.AssignStmt{}
+					}
+					w.defines[call] = n
+				}
+			}
 			for i, lhs := range n.Lhs {
 				var rhs ast.Expr
 				if len(n.Lhs) == len(n.Rhs) {
@@ -523,32 +538,81 @@ func (w *walker) walk(body ast.Node) {
 	})
 }
 
-// store checks an assignment to lhs.
+// store checks an assignment to lhs: a write to package-level state, or a
+// handler context (alone or in a composite literal) stored where it
+// outlives the handler: a package-level variable, or a field or element of
+// a value the function did not declare itself (a parameter, a captured
+// variable, something reached through them).
 func (w *walker) store(lhs, rhs ast.Expr) {
 	info := w.c.pass.TypesInfo
-	ctxValue := rhs != nil && info.TypeOf(rhs) != nil && isHandlerContext(info.TypeOf(rhs))
-	switch l := ast.Unparen(lhs).(type) {
-	case *ast.Ident:
-		if v, ok := info.Uses[l].(*types.Var); ok && isPackageVar(v) {
-			if ctxValue {
-				w.add(l.Pos(), fmt.Sprintf("restate context stored in package-level variable %s: it must not outlive the handler", l.Name), nil)
-			} else {
-				w.add(l.Pos(), fmt.Sprintf("write to package-level variable %s from handler code: it is not journaled", l.Name), nil)
+	ctxValue := false
+	if rhs != nil {
+		if t := info.TypeOf(rhs); t != nil && isHandlerContext(t) {
+			ctxValue = true
+		} else if lit := compositeLit(rhs); lit != nil && findHandlerCtx(info, lit, nil) != nil {
+			ctxValue = true
+		}
+	}
+	root := rootVar(info, lhs)
+	if root == nil {
+		return
+	}
+	v, ok := info.Uses[root].(*types.Var)
+	if !ok {
+		return
+	}
+	switch {
+	case isPackageVar(v) && ctxValue:
+		w.add(root.Pos(), fmt.Sprintf("restate context stored in package-level variable %s: it must not outlive the handler", root.Name), nil)
+	case isPackageVar(v):
+		w.add(root.Pos(), fmt.Sprintf("write to package-level variable %s from handler code: it is not journaled", root.Name), nil)
+	case ctxValue && root != ast.Unparen(lhs) && !w.declaredInside(v):
+		what := "struct field"
+		name := root.Name
+		if sel, ok := ast.Unparen(lhs).(*ast.SelectorExpr); ok {
+			name = sel.Sel.Name
+		} else {
+			what = "element of"
+		}
+		w.add(lhs.Pos(), fmt.Sprintf("restate context stored in %s %s: it must not outlive the handler", what, name), nil)
+	}
+}
+
+// declaredInside reports whether v is declared in the body being walked.
+func (w *walker) declaredInside(v *types.Var) bool {
+	return w.body != nil && v.Pos() >= w.body.Pos() && v.Pos() < w.body.End()
+}
+
+// compositeLit returns e as a composite literal, also through &.
+func compositeLit(e ast.Expr) *ast.CompositeLit {
+	e = ast.Unparen(e)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = ast.Unparen(u.X)
+	}
+	lit, _ := e.(*ast.CompositeLit)
+	return lit
+}
+
+// rootVar returns the variable an assignment target starts from: x in
+// x.f[i].g, *x and pkg.X (then X).
+func rootVar(info *types.Info, e ast.Expr) *ast.Ident {
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			return x
+		case *ast.SelectorExpr:
+			if id, ok := ast.Unparen(x.X).(*ast.Ident); ok {
+				if _, ok := info.Uses[id].(*types.PkgName); ok {
+					return x.Sel
+				}
 			}
-		}
-	case *ast.SelectorExpr:
-		if ctxValue {
-			w.add(l.Pos(), fmt.Sprintf("restate context stored in struct field %s: it must not outlive the handler", l.Sel.Name), nil)
-			return
-		}
-		if v, ok := info.Uses[l.Sel].(*types.Var); ok && isPackageVar(v) {
-			w.add(l.Pos(), fmt.Sprintf("write to package-level variable %s from handler code: it is not journaled", l.Sel.Name), nil)
-		}
-	case *ast.IndexExpr:
-		if id, ok := ast.Unparen(l.X).(*ast.Ident); ok {
-			if v, ok := info.Uses[id].(*types.Var); ok && isPackageVar(v) {
-				w.add(l.Pos(), fmt.Sprintf("write to package-level variable %s from handler code: it is not journaled", id.Name), nil)
-			}
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return nil
 		}
 	}
 }
@@ -569,6 +633,22 @@ func (w *walker) rangeStmt(n *ast.RangeStmt) {
 	case *types.Map:
 		if w.issuesDurable(n.Body) {
 			w.add(n.Pos(), "range over a map issues durable operations in random order: sort the keys first", nil)
+		}
+	case *types.Signature:
+		// maps.Keys, maps.Values and maps.All iterate in the map's order.
+		call, ok := ast.Unparen(n.X).(*ast.CallExpr)
+		if !ok {
+			return
+		}
+		fn, ok := typeutil.Callee(info, call).(*types.Func)
+		if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "maps" {
+			return
+		}
+		switch fn.Name() {
+		case "Keys", "Values", "All":
+			if w.issuesDurable(n.Body) {
+				w.add(n.Pos(), fmt.Sprintf("range over maps.%s issues durable operations in random order: use slices.Sorted(maps.Keys(m))", fn.Name()), nil)
+			}
 		}
 	}
 }
@@ -754,7 +834,11 @@ func (w *walker) banned(fn *types.Func, call *ast.CallExpr) (string, *analysis.S
 		if name == "Sleep" || name == "After" {
 			return fmt.Sprintf("time.%s outside a run: use restate.%s(ctx, d)", name, name), nil
 		}
-		return fmt.Sprintf("time.%s reads the clock outside a run: use restate.Now(ctx)", name), nil
+		var fix *analysis.SuggestedFix
+		if name == "Now" {
+			fix = w.nowFix(call)
+		}
+		return fmt.Sprintf("time.%s reads the clock outside a run: use restate.Now(ctx)", name), fix
 	case (path == "math/rand" || path == "math/rand/v2") && recv == "" && !randConstructors[name]:
 		return fmt.Sprintf("%s uses global randomness: use ctx.Rand()", full), w.randFix(path, name, call)
 	case path == "crypto/rand":
@@ -802,4 +886,51 @@ func (w *walker) randFix(path, name string, call *ast.CallExpr) *analysis.Sugges
 		Message:   "use " + w.ctxName + ".Rand()",
 		TextEdits: []analysis.TextEdit{{Pos: sel.X.Pos(), End: sel.X.End(), NewText: []byte(w.ctxName + ".Rand()")}},
 	}
+}
+
+// nowFix rewrites "t := time.Now()" to "t, err := restate.Now(ctx)" when the
+// enclosing function has a handler context. restate.Now also returns an
+// error, so the fix applies only where a statement declares the result, and
+// the author then checks err (the compiler insists if err is new).
+func (w *walker) nowFix(call *ast.CallExpr) *analysis.SuggestedFix {
+	as, ok := w.defines[call]
+	if !ok || w.ctxName == "" {
+		return nil
+	}
+	lhs, ok := as.Lhs[0].(*ast.Ident)
+	if !ok || lhs.Name == "_" {
+		return nil
+	}
+	sdk := w.c.sdkName(call.Pos())
+	if sdk == "" {
+		return nil
+	}
+	text := fmt.Sprintf("%s, err := %s.Now(%s)", lhs.Name, sdk, w.ctxName)
+	return &analysis.SuggestedFix{
+		Message:   "use " + sdk + ".Now(" + w.ctxName + ") and check err",
+		TextEdits: []analysis.TextEdit{{Pos: as.Pos(), End: as.End(), NewText: []byte(text)}},
+	}
+}
+
+// sdkName is the name under which the file holding pos imports the SDK, or
+// "" when it does not import it by a usable name.
+func (c *checker) sdkName(pos token.Pos) string {
+	for _, f := range c.pass.Files {
+		if pos < f.FileStart || pos >= f.FileEnd {
+			continue
+		}
+		for _, imp := range f.Imports {
+			if strings.Trim(imp.Path.Value, `"`) != SDKPath {
+				continue
+			}
+			if imp.Name == nil {
+				return "restate"
+			}
+			if imp.Name.Name == "_" || imp.Name.Name == "." {
+				return ""
+			}
+			return imp.Name.Name
+		}
+	}
+	return ""
 }

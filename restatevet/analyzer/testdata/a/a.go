@@ -2,11 +2,13 @@ package a
 
 import (
 	crand "crypto/rand"
+	"maps"
 	"math/rand"
 	randv2 "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -19,6 +21,28 @@ import (
 var counter int
 var saved restate.Context
 var cache = map[string]int{}
+var global holder
+var outside = &holder{}
+
+type clock struct{}
+
+func (clock) now() int64 {
+	return time.Now().UnixNano() // want `time.Now reads the clock.*\(chain: MethodChain -> now\)`
+}
+
+func even(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return odd(n - 1)
+}
+
+func odd(n int) int {
+	if n == 0 {
+		return int(time.Now().Unix()) // want `time.Now reads the clock.*\(chain: MutualRecursion -> even -> odd\)`
+	}
+	return even(n - 1)
+}
 
 type holder struct{ ctx restate.Context }
 
@@ -204,10 +228,10 @@ func handlers() {
 		return outer(in), nil
 	})
 	restate.NewHandler("Cross", func(ctx restate.Context, in int) (int64, error) {
-		return helpers.Stamp(), nil // want `time.Now reads the clock outside a run: use restate.Now\(ctx\) \(chain: Cross -> Stamp\) at helpers/helpers.go:13`
+		return helpers.Stamp(), nil // want `time.Now reads the clock outside a run: use restate.Now\(ctx\) \(chain: Cross -> Stamp\) at helpers/helpers.go:14`
 	})
 	restate.NewHandler("CrossDeep", func(ctx restate.Context, in int) (string, error) {
-		return helpers.Region(), nil // want `os.Getenv reads.*\(chain: CrossDeep -> Region -> lookup\) at helpers/helpers.go:18`
+		return helpers.Region(), nil // want `os.Getenv reads.*\(chain: CrossDeep -> Region -> lookup\) at helpers/helpers.go:19`
 	})
 	restate.NewHandler("Value", valueHandler)
 	restate.NewObjectHandler("NoInputH", restate.NoInput(func(ctx restate.ObjectContext) (int, error) {
@@ -231,8 +255,70 @@ func handlers() {
 		/* want `restatevet: ignore directive needs a reason` */ //restatevet:ignore
 		return in, nil
 	})
+	restate.NewHandler("MapsKeys", func(ctx restate.Context, in map[string]int) (int, error) {
+		for k := range maps.Keys(in) { // want `range over maps.Keys issues durable operations in random order: use slices.Sorted\(maps.Keys\(m\)\) \(chain: MapsKeys\)`
+			_ = restate.Sleep(ctx, time.Duration(len(k)))
+		}
+		return 0, nil
+	})
+	restate.NewHandler("StoreLiteral", func(ctx restate.Context, in int) (int, error) {
+		global = holder{ctx: ctx} // want `restate context stored in package-level variable global: it must not outlive the handler \(chain: StoreLiteral\)`
+		return in, nil
+	})
+	restate.NewHandler("StoreElement", func(ctx restate.Context, in []restate.Context) (int, error) {
+		in[0] = ctx // want `restate context stored in element of in: it must not outlive the handler \(chain: StoreElement\)`
+		return 0, nil
+	})
+	restate.NewHandler("StoreCaptured", func(ctx restate.Context, in int) (int, error) {
+		outside.ctx = ctx // want `restate context stored in package-level variable outside: it must not outlive the handler \(chain: StoreCaptured\)`
+		return in, nil
+	})
+	restate.NewHandler("ForeignGlobal", func(ctx restate.Context, in int) (int, error) {
+		helpers.Hits++ // want `write to package-level variable Hits from handler code: it is not journaled \(chain: ForeignGlobal\)`
+		return in, nil
+	})
+	restate.NewHandler("MethodChain", func(ctx restate.Context, in int) (int64, error) {
+		return clock{}.now(), nil
+	})
+	restate.NewHandler("ForeignMethod", func(ctx restate.Context, in int) (int64, error) {
+		return helpers.Clock{}.Read(), nil // want `time.Now reads the clock outside a run: use restate.Now\(ctx\) \(chain: ForeignMethod -> Read\) at helpers/helpers.go`
+	})
+	restate.NewHandler("MutualRecursion", func(ctx restate.Context, in int) (int, error) {
+		return even(in), nil
+	})
 
 	// Silent.
+	restate.NewHandler("LocalStruct", func(ctx restate.Context, in int) (int, error) {
+		h := &holder{}
+		h.ctx = ctx
+		l := holder{ctx: ctx}
+		_ = l
+		return in, restate.Sleep(h.ctx, time.Second)
+	})
+	restate.NewHandler("SortedMapsKeys", func(ctx restate.Context, in map[string]int) (int, error) {
+		for _, k := range slices.Sorted(maps.Keys(in)) {
+			_ = restate.Sleep(ctx, time.Duration(in[k]))
+		}
+		return 0, nil
+	})
+	restate.NewHandler("MapsValuesPure", func(ctx restate.Context, in map[string]int) (int, error) {
+		sum := 0
+		for v := range maps.Values(in) {
+			sum += v
+		}
+		return sum, nil
+	})
+	restate.NewHandler("CallsNoHandler", func(ctx restate.Context, in int) (int, error) {
+		return helpers.Double(in) + len(helpers.Format(in)), nil
+	})
+	restate.NewHandler("UUID", func(ctx restate.Context, in int) (string, error) {
+		return restate.UUID(ctx), nil
+	})
+	restate.NewHandler("RunWithHelperIO", func(ctx restate.Context, in string) (string, error) {
+		return restate.Run(ctx, func(rc restate.RunContext) (string, error) {
+			return helpers.Region() + helpers.Format(int(helpers.Stamp())), nil
+		})
+	})
 	restate.NewHandler("RunIO", func(ctx restate.Context, in string) (string, error) {
 		return restate.Run(ctx, func(rc restate.RunContext) (string, error) {
 			b, err := os.ReadFile(in)

@@ -2,6 +2,7 @@ package fix
 
 import (
 	"math/rand/v2"
+	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
 )
@@ -14,5 +15,10 @@ func handlers() {
 		return restate.Run(ctx, func(rc restate.RunContext) (int, error) {
 			return 0, ctx.Err() // want `handler context ctx used inside a run closure`
 		})
+	})
+	restate.NewHandler("Clock", func(ctx restate.Context, in int) (int64, error) {
+		var err error
+		t := time.Now() // want `time.Now reads the clock outside a run`
+		return t.Unix(), err
 	})
 }

@@ -4,6 +4,7 @@ package helpers
 
 import (
 	"os"
+	"strconv"
 	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
@@ -24,3 +25,15 @@ func Double(n int) int { return n * 2 }
 func Save(ctx restate.ObjectContext, v int) {
 	restate.NewStateKey[int]("v").Set(ctx, v)
 }
+
+// Hits is package-level state that handlers must not write.
+var Hits int
+
+// Format is deterministic.
+func Format(n int) string { return strconv.Itoa(n) }
+
+// Clock reads the wall clock.
+type Clock struct{}
+
+// Read reads the clock through a method.
+func (Clock) Read() int64 { return time.Now().Unix() }
