@@ -858,34 +858,56 @@ func (w *walker) banned(fn *types.Func, call *ast.CallExpr) (string, *analysis.S
 // randFix rewrites rand.F(args) to ctx.Rand().F(args) for math/rand/v2 when
 // the enclosing function has a handler context and *rand.Rand has F.
 func (w *walker) randFix(path, name string, call *ast.CallExpr) *analysis.SuggestedFix {
-	if path != "math/rand/v2" || w.ctxName == "" {
+	if w.ctxName == "" {
 		return nil
+	}
+	// ctx.Rand() is a math/rand/v2 *Rand; a math/rand function maps to
+	// the v2 method of the same meaning (Intn and IntN both return [0,n)).
+	method := name
+	if path == "math/rand" {
+		v2, ok := randV1toV2[name]
+		if !ok {
+			return nil
+		}
+		method = v2
 	}
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !ok {
 		return nil
 	}
-	pkg := w.c.pass.Pkg
-	var randPkg *types.Package
-	for _, imp := range pkg.Imports() {
-		if imp.Path() == path {
-			randPkg = imp
-		}
-	}
-	if randPkg == nil {
-		return nil
-	}
-	rt, ok := randPkg.Scope().Lookup("Rand").(*types.TypeName)
-	if !ok {
-		return nil
-	}
-	if obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(rt.Type()), true, randPkg, name); obj == nil {
+	if path == "math/rand/v2" && !v2RandMethod(w.c.pass.Pkg, name) {
 		return nil
 	}
 	return &analysis.SuggestedFix{
-		Message:   "use " + w.ctxName + ".Rand()",
-		TextEdits: []analysis.TextEdit{{Pos: sel.X.Pos(), End: sel.X.End(), NewText: []byte(w.ctxName + ".Rand()")}},
+		Message:   "use " + w.ctxName + ".Rand()." + method,
+		TextEdits: []analysis.TextEdit{{Pos: sel.Pos(), End: sel.End(), NewText: []byte(w.ctxName + ".Rand()." + method)}},
 	}
+}
+
+// randV1toV2 maps math/rand's top-level functions to the methods of
+// math/rand/v2's *Rand that return the same range.
+var randV1toV2 = map[string]string{
+	"Int": "Int", "Intn": "IntN", "Int31": "Int32", "Int31n": "Int32N",
+	"Int63": "Int64", "Int63n": "Int64N", "Uint32": "Uint32", "Uint64": "Uint64",
+	"Float32": "Float32", "Float64": "Float64", "Perm": "Perm", "Shuffle": "Shuffle",
+	"NormFloat64": "NormFloat64", "ExpFloat64": "ExpFloat64",
+}
+
+// v2RandMethod reports whether math/rand/v2's *Rand, as imported by pkg,
+// has the method name (rand.N, a generic function, has none).
+func v2RandMethod(pkg *types.Package, name string) bool {
+	for _, imp := range pkg.Imports() {
+		if imp.Path() != "math/rand/v2" {
+			continue
+		}
+		rt, ok := imp.Scope().Lookup("Rand").(*types.TypeName)
+		if !ok {
+			return false
+		}
+		obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(rt.Type()), true, imp, name)
+		return obj != nil
+	}
+	return false
 }
 
 // nowFix rewrites "t := time.Now()" to "t, err := restate.Now(ctx)" when the

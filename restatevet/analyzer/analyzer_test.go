@@ -19,6 +19,13 @@ func TestCorpus(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), analyzer.Analyzer, "example.com/vettest/a")
 }
 
+// TestFacts checks the facts exported for testdata/helpers: a summary for
+// each exported function that reaches a finding or a durable operation, and
+// none for the deterministic ones (Double, Format).
+func TestFacts(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), analyzer.Analyzer, "example.com/vettest/helpers")
+}
+
 // TestSuggestedFixes applies the fixes and compares with fix.go.golden.
 func TestSuggestedFixes(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), analyzer.Analyzer, "example.com/vettest/fix")

@@ -286,6 +286,9 @@ func handlers() {
 	restate.NewHandler("MutualRecursion", func(ctx restate.Context, in int) (int, error) {
 		return even(in), nil
 	})
+	var svc service
+	restate.NewHandler("MethodValue", svc.handle)
+	restate.NewHandler("Generic", genericHandler[int])
 
 	// Silent.
 	restate.NewHandler("LocalStruct", func(ctx restate.Context, in int) (int, error) {
@@ -471,4 +474,15 @@ func double(n int) int { return n * 2 }
 //restatevet:ignore the clock is only used for a log line
 func ignoredHandler(ctx restate.Context, in int) (int64, error) {
 	return time.Now().Unix(), nil
+}
+
+type service struct{}
+
+func (service) handle(ctx restate.Context, in int) (string, error) {
+	return os.Getenv("X"), nil // want `os.Getenv reads.*\(chain: MethodValue\)`
+}
+
+func genericHandler[T any](ctx restate.Context, in T) (T, error) {
+	time.Sleep(time.Millisecond) // want `time.Sleep outside a run.*\(chain: Generic\)`
+	return in, nil
 }

@@ -1,6 +1,7 @@
 package fix
 
 import (
+	randv1 "math/rand"
 	"math/rand/v2"
 	"time"
 
@@ -20,5 +21,8 @@ func handlers() {
 		var err error
 		t := time.Now() // want `time.Now reads the clock outside a run`
 		return t.Unix(), err
+	})
+	restate.NewHandler("RandV1", func(ctx restate.Context, in int) (int, error) {
+		return randv1.Intn(in), nil // want `math/rand.Intn uses global randomness`
 	})
 }

@@ -11,10 +11,10 @@ import (
 )
 
 // Stamp reads the clock.
-func Stamp() int64 { return time.Now().Unix() }
+func Stamp() int64 { return time.Now().Unix() } // want Stamp:`restatevet\(1 findings, durable=false\)`
 
 // Region reads the environment one call deeper.
-func Region() string { return lookup("REGION") }
+func Region() string { return lookup("REGION") } // want Region:`restatevet\(1 findings, durable=false\)`
 
 func lookup(k string) string { return os.Getenv(k) }
 
@@ -22,7 +22,7 @@ func lookup(k string) string { return os.Getenv(k) }
 func Double(n int) int { return n * 2 }
 
 // Save issues a durable operation.
-func Save(ctx restate.ObjectContext, v int) {
+func Save(ctx restate.ObjectContext, v int) { // want Save:`restatevet\(0 findings, durable=true\)`
 	restate.NewStateKey[int]("v").Set(ctx, v)
 }
 
@@ -36,4 +36,4 @@ func Format(n int) string { return strconv.Itoa(n) }
 type Clock struct{}
 
 // Read reads the clock through a method.
-func (Clock) Read() int64 { return time.Now().Unix() }
+func (Clock) Read() int64 { return time.Now().Unix() } // want Read:`restatevet\(1 findings, durable=false\)`
