@@ -328,6 +328,16 @@ func (c *checker) checkRoots() {
 		msg string
 	}
 	seen := map[key]bool{}
+	// wrapped names the NoInput, NoOutput and NoInputOutput calls given
+	// straight to a constructor, so their chains start with the handler's
+	// name. ast.Inspect visits the constructor before its arguments.
+	wrapped := map[*ast.CallExpr]string{}
+	rootName := func(call *ast.CallExpr, idx int) string {
+		if name, ok := wrapped[call]; ok {
+			return name
+		}
+		return handlerName(c.pass.TypesInfo, call, idx)
+	}
 	for _, f := range c.pass.Files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
@@ -343,11 +353,18 @@ func (c *checker) checkRoots() {
 				return true
 			}
 			arg := ast.Unparen(call.Args[idx])
+			if inner, ok := arg.(*ast.CallExpr); ok && idx == 1 {
+				if wfn, ok := typeutil.Callee(c.pass.TypesInfo, inner).(*types.Func); ok && wfn.Pkg() != nil && wfn.Pkg().Path() == SDKPath {
+					if widx, ok := handlerCtors[wfn.Name()]; ok && widx == 0 {
+						wrapped[inner] = handlerName(c.pass.TypesInfo, call, idx)
+					}
+				}
+			}
 			var s *summary
 			var name string
 			switch a := arg.(type) {
 			case *ast.FuncLit:
-				name = handlerName(c.pass.TypesInfo, call, idx)
+				name = rootName(call, idx)
 				w := c.newWalker(name, a.Type)
 				w.walk(a.Body)
 				s = &summary{findings: w.findings}
@@ -367,7 +384,7 @@ func (c *checker) checkRoots() {
 				if !ok {
 					return true
 				}
-				name = handlerName(c.pass.TypesInfo, call, idx)
+				name = rootName(call, idx)
 				if name == "handler" {
 					name = hf.Name()
 				}

@@ -235,17 +235,17 @@ func handlers() {
 	})
 	restate.NewHandler("Value", valueHandler)
 	restate.NewObjectHandler("NoInputH", restate.NoInput(func(ctx restate.ObjectContext) (int, error) {
-		return int(time.Now().Unix()), nil // want `time.Now.*\(chain: handler\)`
+		return int(time.Now().Unix()), nil // want `time.Now.*\(chain: NoInputH\)`
 	}))
 	restate.NewSharedHandler("Shared", func(ctx restate.ObjectSharedContext, in int) (int, error) {
 		return rand.Int(), nil // want `math/rand.Int uses global randomness.*\(chain: Shared\)`
 	})
 	restate.NewWorkflowHandler("Workflow", restate.NoOutput(func(ctx restate.WorkflowContext, in int) error {
-		time.Sleep(1) // want `time.Sleep outside a run.*\(chain: handler\)`
+		time.Sleep(1) // want `time.Sleep outside a run.*\(chain: Workflow\)`
 		return nil
 	}))
 	restate.NewWorkflowSharedHandler("WorkflowShared", restate.NoInputOutput(func(ctx restate.WorkflowSharedContext) error {
-		_ = os.Getenv("X") // want `os.Getenv.*\(chain: handler\)`
+		_ = os.Getenv("X") // want `os.Getenv.*\(chain: WorkflowShared\)`
 		return nil
 	}))
 	restate.NewHandler("Recursive", func(ctx restate.Context, in int) (int, error) {
@@ -289,6 +289,9 @@ func handlers() {
 	var svc service
 	restate.NewHandler("MethodValue", svc.handle)
 	restate.NewHandler("Generic", genericHandler[int])
+	restate.NewHandler("NamedNoInput", restate.NoInput(namedNoInput))
+	standalone := restate.NoInputOutput(envHelper)
+	restate.NewHandler("Standalone", standalone)
 
 	// Silent.
 	restate.NewHandler("LocalStruct", func(ctx restate.Context, in int) (int, error) {
@@ -485,4 +488,13 @@ func (service) handle(ctx restate.Context, in int) (string, error) {
 func genericHandler[T any](ctx restate.Context, in T) (T, error) {
 	time.Sleep(time.Millisecond) // want `time.Sleep outside a run.*\(chain: Generic\)`
 	return in, nil
+}
+
+func namedNoInput(ctx restate.Context) (int, error) {
+	return rand.Int(), nil // want `math/rand.Int uses global randomness.*\(chain: NamedNoInput\)`
+}
+
+func envHelper(ctx restate.Context) error {
+	_ = os.Getenv("Y") // want `os.Getenv reads.*\(chain: envHelper\)`
+	return nil
 }
