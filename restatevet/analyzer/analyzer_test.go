@@ -1,6 +1,7 @@
 package analyzer_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	restate "github.com/qcodr/restate-sdk-go"
@@ -24,6 +25,12 @@ func TestCorpus(t *testing.T) {
 // none for the deterministic ones (Double, Format).
 func TestFacts(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), analyzer.Analyzer, "example.com/vettest/helpers")
+}
+
+// TestDotlessModule checks a module named without a dot (module myapp),
+// which the analyzer must not mistake for the standard library.
+func TestDotlessModule(t *testing.T) {
+	analysistest.Run(t, filepath.Join(analysistest.TestData(), "dotless"), analyzer.Analyzer, "myapp/app")
 }
 
 // TestSuggestedFixes applies the fixes and compares with fix.go.golden.
