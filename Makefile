@@ -25,6 +25,7 @@ deps: ## download Go modules and install restate-server 1.7.12 from npm into .ca
 	cd internal/wirecheck && $(GO) mod download
 	cd examples/lambda && $(GO) mod download
 	cd examples/tracing && $(GO) mod download
+	cd restatevet && $(GO) mod download
 	$(GO) run ./internal/restateserver/cmd/restate-install
 
 .PHONY: test
@@ -77,13 +78,24 @@ lint-fast:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@# Every module's go.mod and go.sum must be tidy: a missing go.sum line
 	@# only shows on a fresh machine, with an empty module cache.
-	@for d in . internal/wirecheck examples/lambda examples/tracing; do \
+	@for d in . internal/wirecheck examples/lambda examples/tracing restatevet; do \
 		(cd $$d && $(GO) mod tidy -diff >/dev/null) || { echo "go.mod/go.sum of $$d not tidy: run (cd $$d && go mod tidy)"; exit 1; }; \
 	done
 	$(GO) vet ./...
 	cd examples/lambda && $(GO) vet ./...
 	cd examples/tracing && $(GO) vet ./...
 	@$(MAKE) --no-print-directory layering
+	@$(MAKE) --no-print-directory vet-determinism
+
+.PHONY: vet-determinism
+vet-determinism: ## build restatevet from its module, test it, and run it over examples/ and conformance/
+	cd restatevet && $(GO) vet ./... && $(GO) build -o ../bin/restatevet ./cmd/restatevet
+	@# The analyzer's own tests load the SDK and its dependencies from source
+	@# (about 600 MB); the limit turns a regression into a failure, not a swap storm.
+	cd restatevet && GOMEMLIMIT=1GiB $(GO) test -count=1 -timeout 10m ./...
+	bin/restatevet ./examples/... ./conformance/...
+	cd examples/lambda && ../../bin/restatevet ./...
+	cd examples/tracing && ../../bin/restatevet ./...
 
 .PHONY: lint
 lint: lint-fast ## gofmt, go vet, staticcheck, dependency direction
