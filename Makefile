@@ -12,7 +12,7 @@ COUNT ?= 1
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 # Conformance configurations `make test` runs (the full matrix is `make conformance`).
 TEST_CONFORMANCE := default:bidi default:request-response v7:bidi always-suspending:bidi
-CONFORMANCE_CONFIGS ?= default,v7,always-suspending,single-partition,lazy-state,lazy-state-always-suspending,persisted-timers
+CONFORMANCE_CONFIGS ?= default,v7,three-nodes,three-nodes-always-suspending,always-suspending,single-partition,lazy-state,lazy-state-always-suspending,persisted-timers
 CONFORMANCE_MODES ?= bidi,request-response
 
 .PHONY: help

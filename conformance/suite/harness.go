@@ -187,12 +187,13 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		maps.Copy(runtimeEnv, extra)
 	}
 
-	srv, err := restateserver.Start(ctx, restateserver.Options{Binaries: bins, Env: runtimeEnv})
+	rt, err := startRuntime(ctx, bins, opts.Config.Nodes, runtimeEnv)
 	if err != nil {
 		os.RemoveAll(workDir)
 		return nil, nil, err
 	}
-	logf("restate-server up, partitions ready: ingress %s, admin %s, env %v", srv.IngressURL(), srv.AdminURL(), runtimeEnv)
+	srv := rt.first()
+	logf("%s up, partitions ready: ingress %s, admin %s, env %v", rt, srv.IngressURL(), srv.AdminURL(), runtimeEnv)
 
 	var svc *ServiceProcess
 	teardown := func() (string, string) {
@@ -201,10 +202,9 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 			svc.Kill()
 			svcLogs = svc.Logs()
 		}
-		srv.Kill()
-		rtLogs := srv.Logs()
-		if err := srv.Close(); err != nil {
-			logf("closing restate-server: %v", err)
+		rtLogs, err := rt.close()
+		if err != nil {
+			logf("closing %s: %v", rt, err)
 		}
 		os.RemoveAll(workDir)
 		return rtLogs, svcLogs
@@ -230,6 +230,7 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		Env: Env{
 			Ingress:  NewIngress(srv.IngressURL()),
 			Runtime:  srv,
+			Cluster:  rt.cluster,
 			Services: svc,
 			Binaries: bins,
 			Config:   opts.Config,
@@ -239,6 +240,63 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		transport: transport,
 	}
 	return env, teardown, nil
+}
+
+// runtime is the restate-server of a class: one server, or the nodes of a
+// cluster.
+type runtime struct {
+	server  *restateserver.Server
+	cluster *restateserver.Cluster
+}
+
+// startRuntime starts one server when nodes is at most 1, else a cluster of
+// that many nodes (replicated loglet, replication 2), and waits until its
+// partitions are led.
+func startRuntime(ctx context.Context, bins restateserver.Binaries, nodes int, env map[string]string) (*runtime, error) {
+	if nodes <= 1 {
+		srv, err := restateserver.Start(ctx, restateserver.Options{Binaries: bins, Env: env})
+		if err != nil {
+			return nil, err
+		}
+		return &runtime{server: srv}, nil
+	}
+	c, err := restateserver.StartCluster(ctx, restateserver.ClusterOptions{Binaries: bins, Nodes: nodes, Env: env})
+	if err != nil {
+		return nil, err
+	}
+	return &runtime{cluster: c}, nil
+}
+
+// first is the node the tests talk to, as the official suite's tests talk
+// to its first container: ingress, admin API and restatectl.
+func (r *runtime) first() *restateserver.Server {
+	if r.cluster != nil {
+		return r.cluster.Node(0)
+	}
+	return r.server
+}
+
+// String names the runtime in diagnostics.
+func (r *runtime) String() string {
+	if r.cluster != nil {
+		return fmt.Sprintf("restate cluster of %d nodes", len(r.cluster.Nodes()))
+	}
+	return "restate-server"
+}
+
+// close kills the runtime and returns the tail of its output (of every
+// node, for a cluster).
+func (r *runtime) close() (string, error) {
+	if r.cluster != nil {
+		for _, n := range r.cluster.Nodes() {
+			n.Kill()
+		}
+		logs := r.cluster.Logs()
+		return logs, r.cluster.Close()
+	}
+	r.server.Kill()
+	logs := r.server.Logs()
+	return logs, r.server.Close()
 }
 
 // registerDeployment registers the endpoint, first over HTTP/2 prior
