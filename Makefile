@@ -72,6 +72,10 @@ conformance-ci: test-services bin/conformance
 conformance: test-services bin/conformance ## the conformance suite in every configuration and mode
 	bin/conformance -config $(CONFORMANCE_CONFIGS) -mode $(CONFORMANCE_MODES) -services-bin bin/test-services
 
+.PHONY: failover
+failover: ## kill cluster nodes under a few hundred in-flight invocations (build tag restate_failover, a few minutes)
+	$(GO) test $(GOFLAGS) -race -count=1 -timeout 10m -tags restate_failover -run '^TestClusterFailover$$' -v ./internal/restateserver/
+
 .PHONY: lint-fast
 lint-fast:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
