@@ -11,7 +11,7 @@ BENCH ?= .
 COUNT ?= 1
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 # Conformance configurations `make test` runs (the full matrix is `make conformance`).
-TEST_CONFORMANCE := default:bidi default:request-response v7:bidi always-suspending:bidi
+TEST_CONFORMANCE := default:bidi default:request-response v7:bidi always-suspending:bidi three-nodes:bidi
 CONFORMANCE_CONFIGS ?= default,v7,three-nodes,three-nodes-always-suspending,always-suspending,single-partition,lazy-state,lazy-state-always-suspending,persisted-timers
 CONFORMANCE_MODES ?= bidi,request-response
 
@@ -28,7 +28,7 @@ deps: ## download Go modules and install restate-server 1.7.12 from npm into .ca
 	$(GO) run ./internal/restateserver/cmd/restate-install
 
 .PHONY: test
-test: deps lint-fast unit seeded-bug wirecheck conformance-ci ## unit, property and end-to-end tests against the real restate-server
+test: deps lint-fast unit seeded-bug wirecheck conformance-ci failover ## unit, property and end-to-end tests against the real restate-server
 
 .PHONY: unit
 unit: ## go test -race ./... (includes property tests and e2e tests that start restate-server)

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -171,14 +173,37 @@ func (c *Cluster) Running() []*Server {
 }
 
 // Register registers the deployment at endpointURL through the admin API of
-// the first running node; the registration is stored in the replicated
-// metadata, so every node knows it.
+// the first running node, then waits until every running node serves the
+// discovered services. The registration is stored in the replicated
+// metadata, but each node learns of it on its own schedule: until then its
+// ingress answers 404 "service not found".
 func (c *Cluster) Register(ctx context.Context, endpointURL string, opts RegisterOptions) (RegisterResult, error) {
 	run := c.Running()
 	if len(run) == 0 {
 		return RegisterResult{}, errors.New("restateserver: no cluster node is running")
 	}
-	return run[0].Register(ctx, endpointURL, opts)
+	res, err := run[0].Register(ctx, endpointURL, opts)
+	if err != nil {
+		return res, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.startTimeout)
+	defer cancel()
+	for _, s := range run {
+		for _, svc := range res.Services {
+			for {
+				_, err := s.adminJSON(ctx, http.MethodGet, "/services/"+url.PathEscape(svc), nil, nil)
+				if err == nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return res, fmt.Errorf("restateserver: node %s does not know service %s after %s: %w", s.NodeAddress(), svc, c.startTimeout, err)
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}
+	}
+	return res, nil
 }
 
 // Kill sends SIGKILL to node i and waits for it to exit.

@@ -129,7 +129,7 @@ func TestClusterFailover(t *testing.T) {
 			return 0, err
 		}
 		// Suspended on a timer while the node dies.
-		if err := restate.Sleep(ctx, time.Second); err != nil {
+		if err := restate.Sleep(ctx, 4*time.Second); err != nil {
 			return 0, err
 		}
 		return v, count.Set(ctx, v)
@@ -145,7 +145,7 @@ func TestClusterFailover(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
-		if err := restate.Sleep(ctx, 2*time.Second); err != nil {
+		if err := restate.Sleep(ctx, 8*time.Second); err != nil {
 			return 0, err
 		}
 		sq, err := square.Call(ctx, i).Await()
@@ -231,25 +231,27 @@ func TestClusterFailover(t *testing.T) {
 
 	var retries atomic.Int64
 	client := &anyNode{c: c, retries: &retries}
-	parallel(foSendWorkers, len(invs), func(i int) {
-		in := invs[i]
-		// A workflow's key is its idempotency key already: sending its run
-		// again answers with the same invocation.
-		idem := "fo-" + strconv.Itoa(i)
-		if strings.HasPrefix(in.path, "/FoFlow/") {
-			idem = ""
-		}
-		status, body := client.do(ctx, http.MethodPost, in.path+"/send", in.body, idem)
-		var resp struct {
-			InvocationID string `json:"invocationId"`
-		}
-		if status/100 != 2 || json.Unmarshal([]byte(body), &resp) != nil || resp.InvocationID == "" {
-			t.Errorf("send %s: %d %q", in.name, status, body)
-			return
-		}
-		in.id = resp.InvocationID
+	var senders sync.WaitGroup
+	senders.Go(func() {
+		parallel(foSendWorkers, len(invs), func(i int) {
+			in := invs[i]
+			// A workflow's key is its idempotency key already: sending its run
+			// again answers with the same invocation.
+			idem := "fo-" + strconv.Itoa(i)
+			if strings.HasPrefix(in.path, "/FoFlow/") {
+				idem = ""
+			}
+			status, body := client.do(ctx, http.MethodPost, in.path+"/send", in.body, idem)
+			var resp struct {
+				InvocationID string `json:"invocationId"`
+			}
+			if status/100 != 2 || json.Unmarshal([]byte(body), &resp) != nil || resp.InvocationID == "" {
+				t.Errorf("send %s: %d %q", in.name, status, body)
+				return
+			}
+			in.id = resp.InvocationID
+		})
 	})
-	t.Logf("%d invocations sent after %s (%d client retries)", len(invs), since(), retries.Load())
 
 	// kill SIGKILLs the node leading most partitions, among those not in
 	// skip, once the leaders are known.
@@ -280,12 +282,17 @@ func TestClusterFailover(t *testing.T) {
 
 	// Runs journaled: one per add, worker, square, awakeable and flow.
 	totalRuns := int64(foCounterKeys*foAddsPerKey + 2*foWorkers + foAwakeables + foWorkflows)
-	waitRuns(totalRuns / 4)
+	// The first kill comes while the invocations are still being sent.
+	waitRuns(totalRuns / 8)
 	first := kill()
+	senders.Wait()
+	t.Logf("%d invocations sent after %s (%d client retries)", len(invs), since(), retries.Load())
 
-	// Awakeables and promises are completed from now on, with the first
-	// node down, while the leaders move.
+	// The awakeables are resolved from now on, with the first node down,
+	// while the leaders move; the workflows' promises only after the
+	// second kill.
 	var resolvers sync.WaitGroup
+	secondKilled := make(chan struct{})
 	resolvers.Go(func() {
 		parallel(foSendWorkers/2, foAwakeables, func(i int) {
 			var id any
@@ -303,6 +310,10 @@ func TestClusterFailover(t *testing.T) {
 		})
 	})
 	resolvers.Go(func() {
+		select {
+		case <-secondKilled:
+		case <-ctx.Done():
+		}
 		parallel(foSendWorkers/2, foWorkflows, func(i int) {
 			path := "/FoFlow/wf" + strconv.Itoa(i) + "/signal"
 			status, body := client.do(ctx, http.MethodPost, path, strconv.Itoa(7*i), "fo-signal-"+strconv.Itoa(i))
@@ -312,13 +323,14 @@ func TestClusterFailover(t *testing.T) {
 		})
 	})
 
-	waitRuns(totalRuns / 2)
+	waitRuns(totalRuns / 4)
 	if err := c.Restart(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("node n%d restarted, cluster ready after %s", first+1, since())
-	waitRuns(2 * totalRuns / 3)
+	waitRuns(totalRuns / 2)
 	kill(first)
+	close(secondKilled)
 
 	parallel(foSendWorkers, len(invs), func(i int) {
 		in := invs[i]
