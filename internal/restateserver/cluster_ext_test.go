@@ -107,6 +107,15 @@ func TestClusterSmoke(t *testing.T) {
 	if _, err := c.Register(ctx, "http://"+ln.Addr().String(), restateserver.RegisterOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// Register returns once every node serves the services: each node's
+	// ingress answers at once, without a 404 "service not found" (which
+	// the retrying call would not retry).
+	for i := range c.Nodes() {
+		status, body, _ := call(ctx, c, i, http.MethodPost, "/ClusterCounter/probe/get", "", "")
+		if status != http.StatusOK || strings.TrimSpace(body) != "0" {
+			t.Fatalf("node n%d right after Register: %d %q, want 200 0", i+1, status, body)
+		}
+	}
 
 	// Round one: key k adds k+2 (always more than one, so it sleeps).
 	ids := make([]string, keys)
