@@ -110,11 +110,18 @@ func TestClusterSmoke(t *testing.T) {
 	// Register returns once every node serves the services: each node's
 	// ingress answers at once, without a 404 "service not found" (which
 	// the retrying call would not retry).
+	var probes sync.WaitGroup
 	for i := range c.Nodes() {
-		status, body, _ := call(ctx, c, i, http.MethodPost, "/ClusterCounter/probe/get", "", "")
-		if status != http.StatusOK || strings.TrimSpace(body) != "0" {
-			t.Fatalf("node n%d right after Register: %d %q, want 200 0", i+1, status, body)
-		}
+		probes.Go(func() {
+			status, body, _ := call(ctx, c, i, http.MethodPost, "/ClusterCounter/probe/get", "", "")
+			if status != http.StatusOK || strings.TrimSpace(body) != "0" {
+				t.Errorf("node n%d right after Register: %d %q, want 200 0", i+1, status, body)
+			}
+		})
+	}
+	probes.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 
 	// Round one: key k adds k+2 (always more than one, so it sleeps).
