@@ -222,7 +222,7 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 	}
 	logf("test-services up at %s (SERVICES=%s, PROTOCOL_MODE=%s)", svc.URL(), svcEnv["SERVICES"], opts.Mode)
 
-	transport, err := registerDeployment(ctx, srv, svc.URL(), logf)
+	transport, err := registerDeployment(ctx, rt, svc.URL(), logf)
 	if err != nil {
 		return nil, teardown, err
 	}
@@ -284,6 +284,15 @@ func (r *runtime) String() string {
 	return "restate-server"
 }
 
+// register registers the deployment; on a cluster it returns once every
+// node serves it ([restateserver.Cluster.Register]).
+func (r *runtime) register(ctx context.Context, uri string, opts restateserver.RegisterOptions) (restateserver.RegisterResult, error) {
+	if r.cluster != nil {
+		return r.cluster.Register(ctx, uri, opts)
+	}
+	return r.server.Register(ctx, uri, opts)
+}
+
 // close kills the runtime and returns the tail of its output (of every
 // node, for a cluster).
 func (r *runtime) close() (string, error) {
@@ -302,13 +311,13 @@ func (r *runtime) close() (string, error) {
 // registerDeployment registers the endpoint, first over HTTP/2 prior
 // knowledge and, if discovery keeps failing, with use_http_11. It retries
 // for up to registerTimeout and returns the transport used.
-func registerDeployment(ctx context.Context, srv *restateserver.Server, uri string, logf func(string, ...any)) (string, error) {
+func registerDeployment(ctx context.Context, rt *runtime, uri string, logf func(string, ...any)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
 	defer cancel()
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		useHTTP11 := attempt > h2cAttempts
-		res, err := srv.Register(ctx, uri, restateserver.RegisterOptions{UseHTTP11: useHTTP11})
+		res, err := rt.register(ctx, uri, restateserver.RegisterOptions{UseHTTP11: useHTTP11})
 		if err == nil {
 			transport := "h2c"
 			if useHTTP11 {
