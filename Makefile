@@ -11,8 +11,8 @@ BENCH ?= .
 COUNT ?= 1
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 # Conformance configurations `make test` runs (the full matrix is `make conformance`).
-TEST_CONFORMANCE := default:bidi default:request-response v7:bidi always-suspending:bidi
-CONFORMANCE_CONFIGS ?= default,v7,always-suspending,single-partition,lazy-state,lazy-state-always-suspending,persisted-timers
+TEST_CONFORMANCE := default:bidi default:request-response v7:bidi always-suspending:bidi three-nodes:bidi
+CONFORMANCE_CONFIGS ?= default,v7,three-nodes,three-nodes-always-suspending,always-suspending,single-partition,lazy-state,lazy-state-always-suspending,persisted-timers
 CONFORMANCE_MODES ?= bidi,request-response
 
 .PHONY: help
@@ -29,7 +29,7 @@ deps: ## download Go modules and install restate-server 1.7.12 from npm into .ca
 	$(GO) run ./internal/restateserver/cmd/restate-install
 
 .PHONY: test
-test: deps lint-fast unit seeded-bug wirecheck conformance-ci ## unit, property and end-to-end tests against the real restate-server
+test: deps lint-fast unit seeded-bug wirecheck conformance-ci failover ## unit, property and end-to-end tests against the real restate-server
 
 .PHONY: unit
 unit: ## go test -race ./... (includes property tests and e2e tests that start restate-server)
@@ -72,6 +72,10 @@ conformance-ci: test-services bin/conformance
 .PHONY: conformance
 conformance: test-services bin/conformance ## the conformance suite in every configuration and mode
 	bin/conformance -config $(CONFORMANCE_CONFIGS) -mode $(CONFORMANCE_MODES) -services-bin bin/test-services
+
+.PHONY: failover
+failover: ## kill cluster nodes under a few hundred in-flight invocations (build tag restate_failover, a few minutes)
+	$(GO) test $(GOFLAGS) -race -count=1 -timeout 10m -tags restate_failover -run '^TestClusterFailover$$' -v ./internal/restateserver/
 
 .PHONY: lint-fast
 lint-fast:

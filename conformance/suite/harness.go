@@ -187,12 +187,13 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		maps.Copy(runtimeEnv, extra)
 	}
 
-	srv, err := restateserver.Start(ctx, restateserver.Options{Binaries: bins, Env: runtimeEnv})
+	rt, err := startRuntime(ctx, bins, opts.Config.Nodes, runtimeEnv)
 	if err != nil {
 		os.RemoveAll(workDir)
 		return nil, nil, err
 	}
-	logf("restate-server up, partitions ready: ingress %s, admin %s, env %v", srv.IngressURL(), srv.AdminURL(), runtimeEnv)
+	srv := rt.first()
+	logf("%s up, partitions ready: ingress %s, admin %s, env %v", rt, srv.IngressURL(), srv.AdminURL(), runtimeEnv)
 
 	var svc *ServiceProcess
 	teardown := func() (string, string) {
@@ -201,10 +202,9 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 			svc.Kill()
 			svcLogs = svc.Logs()
 		}
-		srv.Kill()
-		rtLogs := srv.Logs()
-		if err := srv.Close(); err != nil {
-			logf("closing restate-server: %v", err)
+		rtLogs, err := rt.close()
+		if err != nil {
+			logf("closing %s: %v", rt, err)
 		}
 		os.RemoveAll(workDir)
 		return rtLogs, svcLogs
@@ -222,7 +222,7 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 	}
 	logf("test-services up at %s (SERVICES=%s, PROTOCOL_MODE=%s)", svc.URL(), svcEnv["SERVICES"], opts.Mode)
 
-	transport, err := registerDeployment(ctx, srv, svc.URL(), logf)
+	transport, err := registerDeployment(ctx, rt, svc.URL(), logf)
 	if err != nil {
 		return nil, teardown, err
 	}
@@ -230,6 +230,7 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 		Env: Env{
 			Ingress:  NewIngress(srv.IngressURL()),
 			Runtime:  srv,
+			Cluster:  rt.cluster,
 			Services: svc,
 			Binaries: bins,
 			Config:   opts.Config,
@@ -241,16 +242,82 @@ func setupClass(ctx context.Context, c *Class, opts RunOptions, logf func(string
 	return env, teardown, nil
 }
 
+// runtime is the restate-server of a class: one server, or the nodes of a
+// cluster.
+type runtime struct {
+	server  *restateserver.Server
+	cluster *restateserver.Cluster
+}
+
+// startRuntime starts one server when nodes is at most 1, else a cluster of
+// that many nodes (replicated loglet, replication 2), and waits until its
+// partitions are led.
+func startRuntime(ctx context.Context, bins restateserver.Binaries, nodes int, env map[string]string) (*runtime, error) {
+	if nodes <= 1 {
+		srv, err := restateserver.Start(ctx, restateserver.Options{Binaries: bins, Env: env})
+		if err != nil {
+			return nil, err
+		}
+		return &runtime{server: srv}, nil
+	}
+	c, err := restateserver.StartCluster(ctx, restateserver.ClusterOptions{Binaries: bins, Nodes: nodes, Env: env})
+	if err != nil {
+		return nil, err
+	}
+	return &runtime{cluster: c}, nil
+}
+
+// first is the node the tests talk to, as the official suite's tests talk
+// to its first container: ingress, admin API and restatectl.
+func (r *runtime) first() *restateserver.Server {
+	if r.cluster != nil {
+		return r.cluster.Node(0)
+	}
+	return r.server
+}
+
+// String names the runtime in diagnostics.
+func (r *runtime) String() string {
+	if r.cluster != nil {
+		return fmt.Sprintf("restate cluster of %d nodes", len(r.cluster.Nodes()))
+	}
+	return "restate-server"
+}
+
+// register registers the deployment; on a cluster it returns once every
+// node serves it ([restateserver.Cluster.Register]).
+func (r *runtime) register(ctx context.Context, uri string, opts restateserver.RegisterOptions) (restateserver.RegisterResult, error) {
+	if r.cluster != nil {
+		return r.cluster.Register(ctx, uri, opts)
+	}
+	return r.server.Register(ctx, uri, opts)
+}
+
+// close kills the runtime and returns the tail of its output (of every
+// node, for a cluster).
+func (r *runtime) close() (string, error) {
+	if r.cluster != nil {
+		for _, n := range r.cluster.Nodes() {
+			n.Kill()
+		}
+		logs := r.cluster.Logs()
+		return logs, r.cluster.Close()
+	}
+	r.server.Kill()
+	logs := r.server.Logs()
+	return logs, r.server.Close()
+}
+
 // registerDeployment registers the endpoint, first over HTTP/2 prior
 // knowledge and, if discovery keeps failing, with use_http_11. It retries
 // for up to registerTimeout and returns the transport used.
-func registerDeployment(ctx context.Context, srv *restateserver.Server, uri string, logf func(string, ...any)) (string, error) {
+func registerDeployment(ctx context.Context, rt *runtime, uri string, logf func(string, ...any)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
 	defer cancel()
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		useHTTP11 := attempt > h2cAttempts
-		res, err := srv.Register(ctx, uri, restateserver.RegisterOptions{UseHTTP11: useHTTP11})
+		res, err := rt.register(ctx, uri, restateserver.RegisterOptions{UseHTTP11: useHTTP11})
 		if err == nil {
 			transport := "h2c"
 			if useHTTP11 {

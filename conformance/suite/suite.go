@@ -31,7 +31,12 @@ type Env struct {
 	Ingress *Ingress
 	// Runtime is the restate-server: admin helpers (Query, CancelInvocation,
 	// KillInvocation, AdminURL) and process controls (Kill, Stop, Restart).
+	// In a multi-node configuration it is the cluster's first node, which
+	// Ingress calls too.
 	Runtime *restateserver.Server
+	// Cluster is the cluster of a multi-node configuration ([Config.Nodes]
+	// above 1), nil otherwise.
+	Cluster *restateserver.Cluster
 	// Services is the test-services process (KillAndRestart,
 	// TerminateAndRestart).
 	Services *ServiceProcess
@@ -87,6 +92,13 @@ type Class struct {
 // Config is a runtime configuration: a Kotlin TestSuite.
 type Config struct {
 	Name string
+	// Official is the name of the TestSuite in the official suite
+	// (restatedev/e2e); [ConfigByName] accepts it too.
+	Official string
+	// Nodes is the number of restate-server nodes; 0 or 1 is a single
+	// server, more is a cluster (replicated loglet, replication 2), as the
+	// official suite deploys its three-node suites.
+	Nodes int
 	// Env is the runtime environment of every class of the configuration.
 	Env map[string]string
 	// Classes are the names of the classes the configuration runs.
@@ -135,15 +147,39 @@ var defaultClasses = []string{
 }
 
 // Configurations returns the runtime configurations, ported from the Kotlin
-// TestSuites (the multi-node ones cannot run on a single local server and
-// are left out) plus "v7", the default classes with protocol v7 enabled.
+// TestSuites, plus "v7", the default classes with protocol v7 enabled.
 func Configurations() []Config {
 	return []Config{
-		{Name: "default", Env: map[string]string{}, Classes: slices.Clone(defaultClasses)},
+		{Name: "default", Official: "default", Env: map[string]string{}, Classes: slices.Clone(defaultClasses)},
 		{Name: "v7", Env: map[string]string{envProtocolV7: "true"}, Classes: slices.Clone(defaultClasses)},
 		{
-			Name: "always-suspending",
-			Env:  map[string]string{envInactivityTimeout: "0s"},
+			// The default classes without those that kill or stop the whole
+			// runtime (KillRuntime, StopRuntime), Custom and
+			// ServiceToServiceScopeConcurrency, as upstream.
+			Name:     "three-nodes",
+			Official: "threeNodes",
+			Nodes:    3,
+			Env:      map[string]string{envNumPartitions: "4"},
+			Classes: []string{
+				CallOrdering, Cancellation, Combinators, IngressClass, KillInvocation,
+				ProxyRequestSigning, RunRetry, ServiceToServiceCommunication, Sleep, SleepWithFailures,
+				State, UserErrors, WorkflowAPI, Signals,
+			},
+		},
+		{
+			Name:     "three-nodes-always-suspending",
+			Official: "threeNodesAlwaysSuspending",
+			Nodes:    3,
+			Env:      map[string]string{envInactivityTimeout: "0s", envNumPartitions: "4"},
+			Classes: []string{
+				Cancellation, Combinators, RunFlush, RunRetry, ServiceToServiceCommunication, Sleep,
+				SleepWithFailures, State, UserErrors, WorkflowAPI, Signals,
+			},
+		},
+		{
+			Name:     "always-suspending",
+			Official: "alwaysSuspending",
+			Env:      map[string]string{envInactivityTimeout: "0s"},
 			Classes: []string{
 				Cancellation, Combinators, KillRuntime, NonDeterminismErrors, RunFlush, RunRetry,
 				ServiceToServiceCommunication, Sleep, SleepWithFailures, State, StopRuntime,
@@ -151,28 +187,31 @@ func Configurations() []Config {
 			},
 		},
 		{
-			Name: "single-partition",
-			Env:  map[string]string{envNumPartitions: "1", envThreadPoolSize: "1"},
+			Name:     "single-partition",
+			Official: "singleThreadSinglePartition",
+			Env:      map[string]string{envNumPartitions: "1", envThreadPoolSize: "1"},
 			Classes: []string{
 				CallOrdering, Cancellation, Combinators, IngressClass, KillInvocation, KillRuntime,
 				ProxyRequestSigning, RunRetry, ServiceToServiceCommunication, Sleep, SleepWithFailures,
 				State, StopRuntime, UserErrors, WorkflowAPI, Signals,
 			},
 		},
-		{Name: "lazy-state", Env: map[string]string{envDisableEagerState: "true"}, Classes: []string{State}},
+		{Name: "lazy-state", Official: "lazyState", Env: map[string]string{envDisableEagerState: "true"}, Classes: []string{State}},
 		{
-			Name:    "lazy-state-always-suspending",
-			Env:     map[string]string{envDisableEagerState: "true", envInactivityTimeout: "0s"},
-			Classes: []string{State},
+			Name:     "lazy-state-always-suspending",
+			Official: "lazyStateAlwaysSuspending",
+			Env:      map[string]string{envDisableEagerState: "true", envInactivityTimeout: "0s"},
+			Classes:  []string{State},
 		},
-		{Name: "persisted-timers", Env: map[string]string{envTimersInMemory: "1"}, Classes: []string{Sleep}},
+		{Name: "persisted-timers", Official: "persistedTimers", Env: map[string]string{envTimersInMemory: "1"}, Classes: []string{Sleep}},
 	}
 }
 
-// ConfigByName returns the configuration with the given name.
+// ConfigByName returns the configuration with the given name, ours or the
+// official suite's (threeNodes is three-nodes).
 func ConfigByName(name string) (Config, bool) {
 	for _, c := range Configurations() {
-		if c.Name == name {
+		if c.Name == name || (c.Official != "" && c.Official == name) {
 			return c, true
 		}
 	}

@@ -276,6 +276,11 @@ func TestRegistry(t *testing.T) {
 		if got, ok := ConfigByName(cfg.Name); !ok || got.Name != cfg.Name {
 			t.Errorf("ConfigByName(%s) = %v, %v", cfg.Name, got, ok)
 		}
+		if cfg.Official != "" {
+			if got, ok := ConfigByName(cfg.Official); !ok || got.Name != cfg.Name {
+				t.Errorf("ConfigByName(%s) = %v, %v; want %s", cfg.Official, got.Name, ok, cfg.Name)
+			}
+		}
 	}
 	for _, c := range classes {
 		if !used[c.Name] {
@@ -288,6 +293,20 @@ func TestRegistry(t *testing.T) {
 	def, _ := ConfigByName("default")
 	if len(def.Classes) != 17 || slices.Contains(def.Classes, RunFlush) || slices.Contains(def.Classes, NonDeterminismErrors) {
 		t.Errorf("default classes = %v", def.Classes)
+	}
+	// The three-node suites leave out the classes that kill or stop the
+	// whole runtime, as upstream.
+	for _, name := range []string{"threeNodes", "threeNodesAlwaysSuspending"} {
+		c, ok := ConfigByName(name)
+		if !ok || c.Nodes != 3 || c.Env[envNumPartitions] != "4" || slices.Contains(c.Classes, KillRuntime) || slices.Contains(c.Classes, StopRuntime) {
+			t.Errorf("%s = %+v, %v", name, c, ok)
+		}
+	}
+	if c, _ := ConfigByName("three-nodes"); len(c.Classes) != 14 {
+		t.Errorf("three-nodes has %d classes, want the official 14: %v", len(c.Classes), c.Classes)
+	}
+	if c, _ := ConfigByName("three-nodes-always-suspending"); len(c.Classes) != 11 || c.Env[envInactivityTimeout] != "0s" {
+		t.Errorf("three-nodes-always-suspending = %+v, want the official 11 classes, inactivity timeout 0s", c)
 	}
 	as, _ := ConfigByName("always-suspending")
 	if as.Env[envInactivityTimeout] != "0s" || !slices.Contains(as.Classes, NonDeterminismErrors) {

@@ -6,10 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,20 +59,24 @@ type Cluster struct {
 	mu           sync.Mutex // serialises Kill, Restart and Close
 }
 
-// clusterName is the name the nodes of a [Cluster] share.
-const clusterName = "restateserver-cluster"
+// clusterSeq numbers the clusters of this process, for their names.
+var clusterSeq atomic.Int64
+
+// clusterName returns a name for a new cluster, unique on this machine: a
+// node only joins a cluster of its own name, so a node of one test's
+// cluster that reaches a port another test's cluster reused after it
+// closed is refused instead of joining it.
+func clusterName() string {
+	return "restateserver-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(clusterSeq.Add(1), 10)
+}
 
 // StartCluster launches the nodes, each with its own temporary base
 // directory, and waits until the cluster is ready (see [Cluster.WaitReady]).
 // The returned Cluster must be closed with [Cluster.Close].
 func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
-	bins := opts.Binaries
-	if bins.Server == "" {
-		var err error
-		bins, err = Install(ctx)
-		if err != nil {
-			return nil, err
-		}
+	bins, err := resolveBinaries(ctx, opts.Binaries)
+	if err != nil {
+		return nil, err
 	}
 	if bins.Ctl == "" {
 		return nil, errors.New("restateserver: a cluster needs restatectl to check its readiness")
@@ -92,6 +100,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := clusterName()
 	metadata := make([]string, n)
 	for i := range n {
 		metadata[i] = `"http://127.0.0.1:` + strconv.Itoa(ports[3*i+2]) + `/"`
@@ -109,8 +118,14 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 		}
 		s.inCluster = true
 		s.ingressPort, s.adminPort, s.nodePort = ports[3*i], ports[3*i+1], ports[3*i+2]
+		// The official suite's three-node deployment (restatedev/e2e,
+		// RestateContainer) sets the same roles, auto-provisioning on the
+		// first node only and the node-to-node HTTP/2 keep-alive below. It
+		// points the metadata client at the first node alone; here every
+		// node lists all three, so that the nodes still reach the metadata
+		// store while the first one is down.
 		s.extraEnv = map[string]string{
-			"RESTATE_CLUSTER_NAME":               clusterName,
+			"RESTATE_CLUSTER_NAME":               name,
 			"RESTATE_NODE_NAME":                  "n" + strconv.Itoa(i+1),
 			"RESTATE_FORCE_NODE_ID":              strconv.Itoa(i + 1),
 			"RESTATE_AUTO_PROVISION":             strconv.FormatBool(i == 0),
@@ -118,6 +133,11 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 			"RESTATE_BIFROST__DEFAULT_PROVIDER":  "replicated",
 			"RESTATE_METADATA_CLIENT__ADDRESSES": "[" + strings.Join(metadata, ",") + "]",
 			"RESTATE_ROLES":                      "[http-ingress,admin,worker,log-server,metadata-server]",
+			// The official suite relaxes the default (1 s interval, 3 s
+			// timeout) to these values: a node whose peer stalls for a few
+			// seconds on a loaded machine keeps the connection.
+			"RESTATE_NETWORKING__HTTP2_KEEP_ALIVE_INTERVAL": "4s",
+			"RESTATE_NETWORKING__HTTP2_KEEP_ALIVE_TIMEOUT":  "20s",
 		}
 		c.nodes = append(c.nodes, s)
 	}
@@ -153,14 +173,37 @@ func (c *Cluster) Running() []*Server {
 }
 
 // Register registers the deployment at endpointURL through the admin API of
-// the first running node; the registration is stored in the replicated
-// metadata, so every node knows it.
+// the first running node, then waits until every running node serves the
+// discovered services. The registration is stored in the replicated
+// metadata, but each node learns of it on its own schedule: until then its
+// ingress answers 404 "service not found".
 func (c *Cluster) Register(ctx context.Context, endpointURL string, opts RegisterOptions) (RegisterResult, error) {
 	run := c.Running()
 	if len(run) == 0 {
 		return RegisterResult{}, errors.New("restateserver: no cluster node is running")
 	}
-	return run[0].Register(ctx, endpointURL, opts)
+	res, err := run[0].Register(ctx, endpointURL, opts)
+	if err != nil {
+		return res, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.startTimeout)
+	defer cancel()
+	for _, s := range run {
+		for _, svc := range res.Services {
+			for {
+				_, err := s.adminJSON(ctx, http.MethodGet, "/services/"+url.PathEscape(svc), nil, nil)
+				if err == nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					return res, fmt.Errorf("restateserver: node %s does not know service %s after %s: %w", s.NodeAddress(), svc, c.startTimeout, err)
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}
+	}
+	return res, nil
 }
 
 // Kill sends SIGKILL to node i and waits for it to exit.
@@ -261,36 +304,15 @@ func joinedNodes(out []byte) int {
 // listed and each has a row in mode Leader with status Active. It returns
 // the ids of those that do not.
 func partitionsLed(out []byte) (ok bool, total int, missing []string) {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	modeCol, statusCol := -1, -1
 	led := map[string]bool{}
 	var order []string
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 {
-			continue
+	for _, r := range partitionRows(out) {
+		if _, seen := led[r.id]; !seen {
+			led[r.id] = false
+			order = append(order, r.id)
 		}
-		if fields[0] == "ID" {
-			for i, f := range fields {
-				switch f {
-				case "MODE":
-					modeCol = i
-				case "STATUS":
-					statusCol = i
-				}
-			}
-			continue
-		}
-		if modeCol < 0 || statusCol < 0 || len(fields) <= max(modeCol, statusCol) {
-			continue
-		}
-		id := fields[0]
-		if _, seen := led[id]; !seen {
-			led[id] = false
-			order = append(order, id)
-		}
-		if fields[modeCol] == "Leader" && fields[statusCol] == "Active" {
-			led[id] = true
+		if r.active() {
+			led[r.id] = true
 		}
 	}
 	for _, id := range order {
@@ -311,4 +333,46 @@ func (c *Cluster) Close() error {
 		errs = append(errs, s.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// Leaders returns how many partitions each node leads, by node index
+// (0-based), as `restatectl partitions list` on a running node shows them.
+// Only active leaders count; nodes leading nothing are absent.
+func (c *Cluster) Leaders(ctx context.Context) (map[int]int, error) {
+	run := c.Running()
+	if len(run) == 0 {
+		return nil, errors.New("restateserver: no cluster node is running")
+	}
+	out, err := exec.CommandContext(ctx, c.ctl, "--address", run[0].NodeAddress(), "partitions", "list").CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("restateserver: restatectl partitions list: %w: %s", err, bytes.TrimSpace(out))
+	}
+	return leaderCounts(out), nil
+}
+
+// leaderCounts counts the active Leader rows of `restatectl partitions
+// list` per node, reading node index i from the NODE column's
+// "N<i+1>:<generation>".
+func leaderCounts(out []byte) map[int]int {
+	counts := map[int]int{}
+	for _, r := range partitionRows(out) {
+		if !r.active() {
+			continue
+		}
+		id, _, _ := strings.Cut(strings.TrimPrefix(r.node, "N"), ":")
+		if n, err := strconv.Atoi(id); err == nil && n > 0 {
+			counts[n-1]++
+		}
+	}
+	return counts
+}
+
+// Logs returns the output tails of every node ([Server.Logs]), each under a
+// header naming the node.
+func (c *Cluster) Logs() string {
+	var b strings.Builder
+	for i, s := range c.nodes {
+		fmt.Fprintf(&b, "=== node n%d (%s) ===\n%s", i+1, s.NodeAddress(), s.Logs())
+	}
+	return b.String()
 }

@@ -1,6 +1,9 @@
 package restateserver
 
-import "testing"
+import (
+	"maps"
+	"testing"
+)
 
 func TestClusterTables(t *testing.T) {
 	nodes := []byte(`Node Configuration (v12)
@@ -30,6 +33,12 @@ func TestClusterTables(t *testing.T) {
 `)
 	if ok, total, missing := partitionsLed(led); !ok || total != 1 || len(missing) != 0 {
 		t.Errorf("partitionsLed = %v, %d, %v; want true, 1, []", ok, total, missing)
+	}
+	if got, want := leaderCounts(parts), map[int]int{0: 1}; !maps.Equal(got, want) {
+		t.Errorf("leaderCounts = %v, want %v (a starting leader does not count)", got, want)
+	}
+	if got, want := leaderCounts(led), map[int]int{2: 1}; !maps.Equal(got, want) {
+		t.Errorf("leaderCounts = %v, want %v", got, want)
 	}
 	if ok, _, _ := partitionsLed(nil); ok {
 		t.Error("partitionsLed of no output = true")

@@ -21,8 +21,11 @@
 // replication factor of two (by default) and the metadata store is the
 // replicated one embedded in the nodes. The returned [Cluster] waits until
 // every node has joined and every partition has an active leader, registers
-// deployments once for the whole cluster, and kills (SIGKILL) and restarts
-// single nodes.
+// deployments once for the whole cluster (returning when every node serves
+// them), tells which node leads how many partitions ([Cluster.Leaders]), and
+// kills (SIGKILL) and restarts single nodes. The failover test
+// (TestClusterFailover, build tag restate_failover) kills the leading nodes
+// under a few hundred invocations in flight.
 //
 // The server runs in its own process group and, on Linux, is killed when the
 // process that started it dies, so crashed tests do not leak runtimes.

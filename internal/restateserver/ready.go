@@ -46,12 +46,19 @@ func (s *Server) waitPartitionsReady(ctx context.Context) error {
 	}
 }
 
-// partitionsReady parses the table of `restatectl partitions list`: the
-// partitions are ready when at least one is listed and every one is in mode
-// Leader with status Active. It returns the ids of those that are not.
-func partitionsReady(out []byte) (ready bool, total int, notReady []string) {
+// partitionRow is one row of `restatectl partitions list`: one partition
+// processor (a replica of partition ID on node NODE).
+type partitionRow struct {
+	id, node, mode, status string
+}
+
+// partitionRows parses the table of `restatectl partitions list`, locating
+// the columns by the header row; rows before a header or too short for it
+// are skipped, so unrelated output yields no rows.
+func partitionRows(out []byte) []partitionRow {
 	sc := bufio.NewScanner(bytes.NewReader(out))
-	modeCol, statusCol := -1, -1
+	nodeCol, modeCol, statusCol := -1, -1, -1
+	var rows []partitionRow
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 {
@@ -60,6 +67,8 @@ func partitionsReady(out []byte) (ready bool, total int, notReady []string) {
 		if fields[0] == "ID" {
 			for i, f := range fields {
 				switch f {
+				case "NODE":
+					nodeCol = i
 				case "MODE":
 					modeCol = i
 				case "STATUS":
@@ -68,13 +77,27 @@ func partitionsReady(out []byte) (ready bool, total int, notReady []string) {
 			}
 			continue
 		}
-		if modeCol < 0 || statusCol < 0 || len(fields) <= max(modeCol, statusCol) {
+		if nodeCol < 0 || modeCol < 0 || statusCol < 0 || len(fields) <= max(nodeCol, modeCol, statusCol) {
 			continue
 		}
-		total++
-		if fields[modeCol] != "Leader" || fields[statusCol] != "Active" {
-			notReady = append(notReady, fields[0])
+		rows = append(rows, partitionRow{id: fields[0], node: fields[nodeCol], mode: fields[modeCol], status: fields[statusCol]})
+	}
+	return rows
+}
+
+// active reports whether the row is a leader that is active.
+func (r partitionRow) active() bool { return r.mode == "Leader" && r.status == "Active" }
+
+// partitionsReady parses the table of `restatectl partitions list` of a
+// single server: the partitions are ready when at least one is listed and
+// every one is in mode Leader with status Active. It returns the ids of
+// those that are not.
+func partitionsReady(out []byte) (ready bool, total int, notReady []string) {
+	rows := partitionRows(out)
+	for _, r := range rows {
+		if !r.active() {
+			notReady = append(notReady, r.id)
 		}
 	}
-	return total > 0 && len(notReady) == 0, total, notReady
+	return len(rows) > 0 && len(notReady) == 0, len(rows), notReady
 }

@@ -116,13 +116,9 @@ func (p *process) exited() bool {
 // its admin and ingress endpoints report healthy. The returned Server must be
 // closed with [Server.Close].
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	bins := opts.Binaries
-	if bins.Server == "" {
-		var err error
-		bins, err = Install(ctx)
-		if err != nil {
-			return nil, err
-		}
+	bins, err := resolveBinaries(ctx, opts.Binaries)
+	if err != nil {
+		return nil, err
 	}
 	s, err := newServer(bins, opts)
 	if err != nil {
@@ -156,6 +152,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.cleanup()
 	return nil, lastErr
+}
+
+// resolveBinaries returns bins, or the installed binaries ([Install]) when
+// bins names no server.
+func resolveBinaries(ctx context.Context, bins Binaries) (Binaries, error) {
+	if bins.Server != "" {
+		return bins, nil
+	}
+	return Install(ctx)
 }
 
 // newServer prepares a Server (base directory, log sink) without starting

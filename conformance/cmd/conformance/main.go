@@ -7,8 +7,11 @@
 //	            [-run REGEXP] [-parallel 2] [-timeout 30m] [-v] [-list]
 //
 // -config and -mode accept comma-separated lists; every combination runs.
-// Configurations: default, v7, always-suspending, single-partition,
-// lazy-state, lazy-state-always-suspending, persisted-timers. Modes: bidi,
+// Configurations: default, v7, three-nodes, three-nodes-always-suspending,
+// always-suspending, single-partition, lazy-state,
+// lazy-state-always-suspending, persisted-timers (the official suite's
+// names, such as threeNodes, work too); the three-node ones run every class
+// against a cluster of three restate-server nodes. Modes: bidi,
 // request-response (PROTOCOL_MODE of the services process). -run filters
 // tests by "Class/test" (e.g. -run 'State/|Sleep/sleep$'). Each class gets
 // its own restate-server and services process; -parallel classes run at
