@@ -82,7 +82,7 @@ lint-fast:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@# Every module's go.mod and go.sum must be tidy: a missing go.sum line
 	@# only shows on a fresh machine, with an empty module cache.
-	@for d in . internal/wirecheck examples/lambda examples/tracing restatevet; do \
+	@for d in . internal/wirecheck examples/lambda examples/tracing restatevet restatevet/analyzer/testdata restatevet/analyzer/testdata/dotless; do \
 		(cd $$d && $(GO) mod tidy -diff >/dev/null) || { echo "go.mod/go.sum of $$d not tidy: run (cd $$d && go mod tidy)"; exit 1; }; \
 	done
 	$(GO) vet ./...

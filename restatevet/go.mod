@@ -1,6 +1,6 @@
 module github.com/qcodr/restate-sdk-go/restatevet
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/golangci/plugin-module-register v0.1.2

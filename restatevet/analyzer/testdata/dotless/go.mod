@@ -1,6 +1,6 @@
 module myapp
 
-go 1.25
+go 1.25.0
 
 require github.com/qcodr/restate-sdk-go v0.0.0-00010101000000-000000000000
 
