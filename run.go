@@ -219,7 +219,8 @@ func runOutcome[T any](hc *handlerContext, runCtx context.Context, fn func(RunCo
 // Now returns the current time, journaled with a run so that replays see the
 // same instant.
 func Now(ctx Context) (time.Time, error) {
-	ms, err := Run(ctx, func(RunContext) (int64, error) { return time.Now().UnixMilli(), nil }, WithName("now"))
+	inv := ctx.base().inv
+	ms, err := Run(ctx, func(RunContext) (int64, error) { return inv.Now().UnixMilli(), nil }, WithName("now"))
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -243,9 +244,22 @@ func After(ctx Context, d time.Duration, opts ...SleepOption) Future[Void] {
 			o.applySleep(&cfg)
 		}
 	}
-	wake := uint64(time.Now().Add(d).UnixMilli())
+	wake := dueMillis(hc.inv.Now(), d)
 	h, err := hc.inv.Sleep(wake, cfg.name)
 	return issued(hc.inv, h, err, byConv(voidConv))
+}
+
+// dueMillis is the due time, in whole milliseconds since the epoch, of
+// something d after now. It rounds up: due times are whole milliseconds,
+// and a timer of d must never fire before d has passed. Rounding down
+// would fire it up to a millisecond early.
+func dueMillis(now time.Time, d time.Duration) uint64 {
+	t := now.Add(d)
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return uint64(ms)
 }
 
 // Sleep waits for a durable timer of d. On replay it returns as soon as the

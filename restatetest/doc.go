@@ -87,8 +87,8 @@
 //     the stream is open), and so does the number of attempts.
 //   - Suspensions of protocol V7 resume as soon as any awaited
 //     notification arrives, as on V5/V6.
-//   - restate.Now and time.Now in a run read the wall clock, not the
-//     virtual one.
+//   - restate.Now, timers and delayed sends read the virtual clock (see
+//     [Env.Now]); time.Now in a run reads the wall clock.
 //   - The scheduler runs one handler at a time, until it waits: shared
 //     handlers of an object interleave with each other and with a
 //     suspended exclusive handler, as they may on the server, but never

@@ -21,6 +21,8 @@ var handoff = restate.NewHandler("run", func(ctx restate.Context, d time.Duratio
 	return v, err
 })
 
+var handoffServices = []restate.ServiceDefinition{restate.NewService("Handoff", handoff)}
+
 // TestHandoffToGoroutine checks that a handler whose durable operation
 // happens on a goroutine it waits for returns normally in every mode,
 // including the ones where the attempt suspends inside that goroutine.
@@ -28,7 +30,7 @@ func TestHandoffToGoroutine(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			env := restatetest.New(t, []restate.ServiceDefinition{restate.NewService("Handoff", handoff)}, m.opts...)
+			env := restatetest.New(t, handoffServices, m.opts...)
 			got, err := restatetest.Call(testContext(t), env, handoff.Target(), time.Hour)
 			if err != nil {
 				t.Fatal(err)

@@ -96,6 +96,11 @@ type Invocation struct {
 	// Logger is the base logger of the handler's replay-aware logger; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// Clock, when set, is the clock the SDK reads for the times it journals
+	// (timers' due times, delayed sends, restate.Now); nil means time.Now.
+	// A test runtime with a virtual clock sets it. It is called from the
+	// handler's goroutine and from run closures, without the lock.
+	Clock func() time.Time
 	// Waiting, when set, is called each time the handler blocks waiting for
 	// input, after its output was flushed, with the lock held: it must not
 	// call back into the invocation. A simulated runtime uses it to know the
@@ -147,6 +152,14 @@ func New(ctx context.Context, m *replay.Machine, out Output) *Invocation {
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 	}
+}
+
+// Now reads the invocation's clock: Clock, or the wall clock.
+func (inv *Invocation) Now() time.Time {
+	if inv.Clock != nil {
+		return inv.Clock()
+	}
+	return time.Now()
 }
 
 // Context returns the transport's context.
