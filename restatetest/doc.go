@@ -30,6 +30,9 @@
 //     [Env.IngressHandler] and [Env.AdminHandler] serve the same APIs on
 //     any listener.
 //   - The clock: [Env.Now], [Env.Advance], [Env.Settle].
+//   - A real restate-server for the same tests: [StartServer] returns a
+//     [Server] whose [Server.IngressClient] and [Server.AdminClient] are
+//     the types [Env.IngressClient] and [Env.AdminClient] return.
 //   - Inspection and seeding: [Env.State], [Env.SetState],
 //     [Env.ClearState], [LookupState], [PutState], [Env.Journal],
 //     [Env.Invocation], [Env.Invocations], [Env.Violations].
