@@ -141,4 +141,3 @@ func count(steps []int, step int) int {
 	}
 	return n
 }
-
