@@ -199,7 +199,7 @@ func runOutcome[T any](hc *handlerContext, runCtx context.Context, fn func(RunCo
 	if err != nil {
 		var te *TerminalError
 		if errors.As(err, &te) {
-			return replay.RunOutcome{Result: failureResult(te)}
+			return replay.RunOutcome{Result: wrappedFailure(err, te)}
 		}
 		re := &replay.Error{Code: replay.CodeInternal, Message: fmt.Sprintf("%s failed: %v", runName(cfg.name), err)}
 		var ra *retryAfterError
@@ -310,6 +310,10 @@ func RejectAwakeable(ctx Context, id string, reason error) error {
 func asTerminal(err error) *TerminalError {
 	var te *TerminalError
 	if errors.As(err, &te) {
+		if err != error(te) {
+			// The wrapping text travels, as for a handler's error.
+			return &TerminalError{Code: te.Code, Message: err.Error(), Metadata: te.Metadata, Err: err}
+		}
 		return te
 	}
 	if err == nil {
