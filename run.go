@@ -217,7 +217,9 @@ func runOutcome[T any](hc *handlerContext, runCtx context.Context, fn func(RunCo
 }
 
 // Now returns the current time, journaled with a run so that replays see the
-// same instant.
+// same instant, in whole milliseconds. It reads the transport's clock: the
+// wall clock, or under restatetest its virtual clock, so a handler that
+// uses Now (a rate limiter, a deadline) is tested with Env.Advance.
 func Now(ctx Context) (time.Time, error) {
 	inv := ctx.base().inv
 	ms, err := Run(ctx, func(RunContext) (int64, error) { return inv.Now().UnixMilli(), nil }, WithName("now"))
