@@ -467,9 +467,10 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 	defer inv.leave()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+loop:
 	for {
 		if inv.goneLocked() {
-			return 0, inv.exitLocked()
+			break
 		}
 		if !inv.cancellingLocked() && r.Resolved(inv.m) {
 			return replay.StatusReady, nil
@@ -479,29 +480,29 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 		}
 		res, err := inv.m.Await(f)
 		if err != nil {
-			return 0, inv.exitLocked()
+			break
 		}
 		switch res.Status {
 		case replay.StatusCancelled:
 			return res.Status, nil
 		case replay.StatusExecuteRun:
-			if err := inv.executeRunLocked(res.Run); err != nil {
-				return 0, err
+			if inv.executeRunLocked(res.Run) != nil {
+				break loop
 			}
 		case replay.StatusNeedInput, replay.StatusWaitingRun:
 			inv.flushLocked()
 			if inv.writeErr != nil {
 				// The runtime never saw what the handler waits on; waiting
 				// for its answer would park the handler until ctx ends.
-				return 0, inv.exitLocked()
+				break loop
 			}
 			if inv.Pull != nil && !inv.inputStarted {
 				if inv.Waiting != nil {
 					inv.Waiting()
 				}
-				if err := inv.pullLocked(); err != nil {
-					return 0, err
-				}
+				// An ended transport context marks the invocation detached:
+				// the loop's next turn ends the handler.
+				inv.pullLocked()
 				continue
 			}
 			inv.needInputLocked()
@@ -514,16 +515,20 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 			case <-inv.ctx.Done():
 				inv.mu.Lock()
 				inv.detached = true
-				return 0, inv.exitLocked()
+				break loop
 			}
 			inv.mu.Lock()
 		}
 	}
+	// One exit for every way the attempt ends, which keeps Await's frame,
+	// under every parked handler, small.
+	return 0, inv.exitLocked()
 }
 
 // pullLocked reads input with Pull, releasing the lock meanwhile. A read
-// error ends the input; an ended transport context ends the handler.
-func (inv *Invocation) pullLocked() error {
+// error ends the input; an ended transport context detaches the
+// invocation.
+func (inv *Invocation) pullLocked() {
 	inv.pulling = true
 	inv.mu.Unlock()
 	err := inv.Pull(inv.feedPulled)
@@ -534,9 +539,7 @@ func (inv *Invocation) pullLocked() error {
 	}
 	if inv.ctx.Err() != nil {
 		inv.detached = true
-		return inv.exitLocked()
 	}
-	return nil
 }
 
 func (inv *Invocation) feedPulled(p []byte) error {
