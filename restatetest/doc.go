@@ -71,9 +71,10 @@
 // request through [Env.IngressClient] or [Env.IngressHandler] waits for a
 // result (a call or an attach), to the next timer that
 // makes an invocation progress (a sleep, a delayed send, a retry, a stream
-// closing for inactivity), never to the end of a retention. Timers the SDK
-// journals from the wall clock fire after the virtual delay they asked
-// for.
+// closing for inactivity), never to the end of a retention. Handlers read
+// the virtual clock: the times the SDK journals (timers, delayed sends,
+// restate.Now) are on it, and a timer of d moves it by at least d (due
+// times are whole milliseconds, rounded up).
 //
 // # Differences from restate-server
 //
