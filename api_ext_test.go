@@ -101,12 +101,12 @@ func TestHandlerResults(t *testing.T) {
 				Metadata: []wire.FailureMetadata{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}}}),
 		},
 		{
-			name: "wrapped terminal error defaults to 500",
+			name: "wrapped terminal error defaults to 500 and keeps the wrapping text",
 			svc: svc(func(restate.Context, string) (string, error) {
 				return "", fmt.Errorf("context: %w", restate.TerminalErrorf("bad %s", "thing"))
 			}),
 			in:   `"x"`,
-			want: output(wire.FailureResult(500, "bad thing")),
+			want: output(wire.FailureResult(500, "context: bad thing")),
 		},
 		{
 			name: "no input and no output",

@@ -183,7 +183,7 @@ func sendRaw(hc *handlerContext, spec callSpec, param []byte, opts []SendOption)
 	cfg := applySendOptions(opts)
 	var invokeTime uint64
 	if cfg.delay > 0 {
-		invokeTime = uint64(time.Now().Add(cfg.delay).UnixMilli())
+		invokeTime = dueMillis(hc.inv.Now(), cfg.delay)
 	}
 	idH, err := hc.inv.Send(spec.replayTarget(&cfg), param, invokeTime)
 	return Invocation{id: issued(hc.inv, idH, err, byConv(invocationIDConv))}

@@ -63,6 +63,14 @@ const (
 // Build one with [Terminal] or [TerminalErrorf], or as a literal. Find one in
 // an error chain with errors.As, or test it with [IsTerminal] and
 // [ErrorCode].
+//
+// A terminal error may be wrapped, as in
+// fmt.Errorf("charging order 17: %w", te): the failure keeps te's code and
+// metadata, and its message is the whole text, "charging order 17: " and
+// te's message, so the context travels to the caller. The caller receives
+// a new *TerminalError with that code, message and metadata; the chain
+// below it (te's Err, and any sentinel it matched) stays in the invocation
+// that returned it.
 type TerminalError struct {
 	// Code is the failure's status; 0 means [CodeInternal] (500). Do not
 	// use [CodeCancelled] (409) for anything but cancellation.
@@ -129,7 +137,10 @@ func (e *TerminalError) Is(target error) bool {
 var ErrCancelled error = &TerminalError{Code: CodeCancelled, Message: "cancelled"}
 
 // ErrTimeout matches (with errors.Is) the terminal error of a future wrapped
-// by [WithTimeout] whose timer fired first ([CodeTimeout], 408).
+// by [WithTimeout] whose timer fired first ([CodeTimeout], 408). It
+// matches only in the invocation that owns the timer: a caller, or an
+// ingress client, that receives the error gets a plain 408 terminal error;
+// test that with ErrorCode(err) == CodeTimeout.
 var ErrTimeout error = &TerminalError{Code: CodeTimeout, Message: "timeout", Err: errTimerFired}
 
 // Terminal marks err as terminal with code 500: Restate will not retry it.
@@ -217,6 +228,18 @@ func failureResult(te *TerminalError) wire.Result {
 	return wire.Result{Kind: wire.ResultFailure, Failure: f}
 }
 
+// wrappedFailure is the failure of err, which wraps te: te's code and
+// metadata, with err's whole text as the message. The wrapping text travels
+// to the caller ("charging order 17: card declined"), as it would appear in
+// a log of err; an unwrapped te keeps its own message.
+func wrappedFailure(err error, te *TerminalError) wire.Result {
+	r := failureResult(te)
+	if err != error(te) {
+		r.Failure.Message = err.Error()
+	}
+	return r
+}
+
 // terminalFromFailure converts a journaled failure back to a terminal error.
 func terminalFromFailure(f wire.Failure) *TerminalError {
 	te := &TerminalError{Code: Code(f.Code), Message: f.Message}
@@ -234,7 +257,7 @@ func terminalFromFailure(f wire.Failure) *TerminalError {
 func classify(err error) (wire.Result, *replay.Error) {
 	var te *TerminalError
 	if errors.As(err, &te) {
-		return failureResult(te), nil
+		return wrappedFailure(err, te), nil
 	}
 	re := &replay.Error{Code: replay.CodeInternal, Message: err.Error()}
 	var ra *retryAfterError

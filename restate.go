@@ -70,11 +70,15 @@ import (
 // to every durable operation that needs no key: runs, timers, calls,
 // awakeables, signals.
 //
-// A Context must only be used from the handler's own goroutine, and never
-// inside a run closure. Using it inside a run closure, or from another
-// goroutine while the handler's goroutine is itself in an operation, fails
-// with [ErrMisuse]; a handoff where the handler's goroutine waits for the
-// other one to finish is not detected.
+// A Context is used by one goroutine at a time, and never inside a run
+// closure. Using it inside a run closure, or from another goroutine while
+// the handler's goroutine is itself in an operation, fails with
+// [ErrMisuse]. A handoff, where the handler's goroutine waits for another
+// goroutine that uses the context, works: when the attempt ends inside that
+// goroutine (it suspends while the goroutine waits), the goroutine's
+// operation returns an error instead of ending it, so that it can hand the
+// error back; the handler should return it, and the next attempt replays
+// from the journal. restate-server and restatetest agree on this.
 type Context interface {
 	context.Context
 	// Request returns the invocation's metadata.

@@ -199,7 +199,7 @@ func runOutcome[T any](hc *handlerContext, runCtx context.Context, fn func(RunCo
 	if err != nil {
 		var te *TerminalError
 		if errors.As(err, &te) {
-			return replay.RunOutcome{Result: failureResult(te)}
+			return replay.RunOutcome{Result: wrappedFailure(err, te)}
 		}
 		re := &replay.Error{Code: replay.CodeInternal, Message: fmt.Sprintf("%s failed: %v", runName(cfg.name), err)}
 		var ra *retryAfterError
@@ -217,9 +217,12 @@ func runOutcome[T any](hc *handlerContext, runCtx context.Context, fn func(RunCo
 }
 
 // Now returns the current time, journaled with a run so that replays see the
-// same instant.
+// same instant, in whole milliseconds. It reads the transport's clock: the
+// wall clock, or under restatetest its virtual clock, so a handler that
+// uses Now (a rate limiter, a deadline) is tested with Env.Advance.
 func Now(ctx Context) (time.Time, error) {
-	ms, err := Run(ctx, func(RunContext) (int64, error) { return time.Now().UnixMilli(), nil }, WithName("now"))
+	inv := ctx.base().inv
+	ms, err := Run(ctx, func(RunContext) (int64, error) { return inv.Now().UnixMilli(), nil }, WithName("now"))
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -243,9 +246,22 @@ func After(ctx Context, d time.Duration, opts ...SleepOption) Future[Void] {
 			o.applySleep(&cfg)
 		}
 	}
-	wake := uint64(time.Now().Add(d).UnixMilli())
+	wake := dueMillis(hc.inv.Now(), d)
 	h, err := hc.inv.Sleep(wake, cfg.name)
 	return issued(hc.inv, h, err, byConv(voidConv))
+}
+
+// dueMillis is the due time, in whole milliseconds since the epoch, of
+// something d after now. It rounds up: due times are whole milliseconds,
+// and a timer of d must never fire before d has passed. Rounding down
+// would fire it up to a millisecond early.
+func dueMillis(now time.Time, d time.Duration) uint64 {
+	t := now.Add(d)
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return uint64(ms)
 }
 
 // Sleep waits for a durable timer of d. On replay it returns as soon as the
@@ -296,6 +312,10 @@ func RejectAwakeable(ctx Context, id string, reason error) error {
 func asTerminal(err error) *TerminalError {
 	var te *TerminalError
 	if errors.As(err, &te) {
+		if err != error(te) {
+			// The wrapping text travels, as for a handler's error.
+			return &TerminalError{Code: te.Code, Message: err.Error(), Metadata: te.Metadata, Err: err}
+		}
 		return te
 	}
 	if err == nil {

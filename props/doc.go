@@ -10,7 +10,8 @@
 //   - The world the handler talks to: [WithCallResults], [WithState],
 //     [WithAwakeables], [WithSignal], [WithPromise], [WithFailures],
 //     [WithCancellation], [WithTransientFailures].
-//   - What is explored: [WithVersions] (V5, V6, V7), [WithModes] ([Bidi],
+//   - What is explored: [WithVersions] (V6 and V7 by default, V5 on
+//     request), [WithModes] ([Bidi],
 //     [RequestResponse]), [WithKey], [WithMaxAttempts], [WithCodec],
 //     [WithBeforeAttempt].
 //   - Helpers for run closures and the fakes they call: [Effect] counts

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/qcodr/restate-sdk-go/internal/sim"
+	"github.com/qcodr/restate-sdk-go/replay"
 	"github.com/qcodr/restate-sdk-go/wire"
 	"pgregory.net/rapid"
 )
@@ -53,6 +54,11 @@ func (f *failure) fail(t *rapid.T) {
 	}
 	fmt.Fprintf(&b, "props: %s violates %s%s:\n", info.name, f.property, where)
 	writeIndented(&b, "    ", f.message)
+	if f.v != nil && f.v.EngineError != nil && uint16(f.v.EngineError.Code) == replay.CodeUnsupportedFeature && info.version < wire.V6 {
+		// V5 is explored only when the user chose it: the defaults are
+		// what restate-server 1.7 negotiates.
+		fmt.Fprintf(&b, "hint: props.WithVersions chose %s, which cannot carry this; restate-server 1.7 negotiates V6 by default (V7 with RESTATE_EXPERIMENTAL_ENABLE_PROTOCOL_V7=true), and only servers before 1.5 run V5\n", info.version)
+	}
 	fmt.Fprintf(&b, "scenario: protocol %s, input %s", info.version, quote(info.input))
 	if info.key != "" {
 		fmt.Fprintf(&b, ", key %q, initial state %s", info.key, describeState(info.state))

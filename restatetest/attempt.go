@@ -45,15 +45,11 @@ type attempt struct {
 
 	// The rest is guarded by the environment's lock.
 	lastEvent time.Time
-	// offset is the virtual clock's offset while the handler runs: the SDK
-	// journals times read from the wall clock, which are offset this much
-	// on the virtual clock.
-	offset   time.Duration
-	closed   bool // the request body is closed
-	parked   bool // a bidi handler waits for input and none is pending
-	parkGen  int
-	queued   bool // a resumption is in the run queue
-	closeReq bool // the stream is to be closed at the next resumption
+	closed    bool // the request body is closed
+	parked    bool // a bidi handler waits for input and none is pending
+	parkGen   int
+	queued    bool // a resumption is in the run queue
+	closeReq  bool // the stream is to be closed at the next resumption
 	// pending holds the frames a parked or running bidi attempt receives at
 	// its next turn, and pendingIDs their notification ids.
 	pending    []byte
@@ -115,7 +111,7 @@ func (e *Env) startAttempt(r *record) {
 	r.status = statusRunning
 	bidi := e.cfg.bidi && !e.cfg.alwaysReplay
 	ctx, cancel := context.WithCancel(e.ctx)
-	a := &attempt{e: e, r: r, cancel: cancel, dec: wire.NewDecoder(0), done: make(chan struct{}), closed: !bidi, lastEvent: time.Now(), offset: e.offset}
+	a := &attempt{e: e, r: r, cancel: cancel, dec: wire.NewDecoder(0), done: make(chan struct{}), closed: !bidi, lastEvent: time.Now()}
 	a.h = invocation.New(ctx, invocation.Config{
 		Version:    e.cfg.version,
 		Start:      e.startMessage(r),
@@ -124,6 +120,7 @@ func (e *Env) startAttempt(r *record) {
 		Step:       true,
 		Wake:       e.wake,
 		Logger:     e.cfg.logger,
+		Clock:      e.virtualNow,
 	})
 	if !a.h.Ready() {
 		cancel()
@@ -291,7 +288,7 @@ func (e *Env) journal(a *attempt, msg wire.Message) bool {
 	a.newCommands++
 	r.retryCount = 0
 	r.lastStored = e.now()
-	e.apply(r, msg, a.offset)
+	e.apply(r, msg)
 	return true
 }
 
@@ -384,7 +381,6 @@ func (e *Env) feed(a *attempt) {
 	a.parked = false
 	e.running = a
 	a.lastEvent = time.Now()
-	a.offset = e.offset
 	if len(a.pending) > 0 {
 		// Activity: the inactivity timeout starts again when the handler
 		// next waits.

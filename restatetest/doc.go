@@ -30,6 +30,9 @@
 //     [Env.IngressHandler] and [Env.AdminHandler] serve the same APIs on
 //     any listener.
 //   - The clock: [Env.Now], [Env.Advance], [Env.Settle].
+//   - A real restate-server for the same tests: [StartServer] returns a
+//     [Server] whose [Server.IngressClient] and [Server.AdminClient] are
+//     the types [Env.IngressClient] and [Env.AdminClient] return.
 //   - Inspection and seeding: [Env.State], [Env.SetState],
 //     [Env.ClearState], [LookupState], [PutState], [Env.Journal],
 //     [Env.Invocation], [Env.Invocations], [Env.Violations].
@@ -68,9 +71,10 @@
 // request through [Env.IngressClient] or [Env.IngressHandler] waits for a
 // result (a call or an attach), to the next timer that
 // makes an invocation progress (a sleep, a delayed send, a retry, a stream
-// closing for inactivity), never to the end of a retention. Timers the SDK
-// journals from the wall clock fire after the virtual delay they asked
-// for.
+// closing for inactivity), never to the end of a retention. Handlers read
+// the virtual clock: the times the SDK journals (timers, delayed sends,
+// restate.Now) are on it, and a timer of d moves it by at least d (due
+// times are whole milliseconds, rounded up).
 //
 // # Differences from restate-server
 //
@@ -87,8 +91,8 @@
 //     the stream is open), and so does the number of attempts.
 //   - Suspensions of protocol V7 resume as soon as any awaited
 //     notification arrives, as on V5/V6.
-//   - restate.Now and time.Now in a run read the wall clock, not the
-//     virtual one.
+//   - restate.Now, timers and delayed sends read the virtual clock (see
+//     [Env.Now]); time.Now in a run reads the wall clock.
 //   - The scheduler runs one handler at a time, until it waits: shared
 //     handlers of an object interleave with each other and with a
 //     suspended exclusive handler, as they may on the server, but never

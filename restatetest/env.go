@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,9 +31,12 @@ type Env struct {
 	ctx    context.Context // parent of every attempt's context
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	offset  time.Duration // the virtual clock is the wall clock plus offset
-	created uint64        // invocations created so far
+	mu     sync.Mutex
+	offset time.Duration // the virtual clock is the wall clock plus offset
+	// clock mirrors offset for handlers, which read the virtual clock
+	// without the lock (virtualNow).
+	clock   atomic.Int64
+	created uint64 // invocations created so far
 	records map[string]*record
 	order   []*record
 	byBin   map[string]*record
@@ -145,21 +149,39 @@ func (e *Env) Now() time.Time {
 
 func (e *Env) now() time.Time { return time.Now().Add(e.offset) }
 
+// virtualNow is the clock of every attempt's SDK: the times a handler
+// journals (timers, delayed sends, restate.Now) are on the virtual clock.
+// It needs no lock: the clock only moves while no handler executes.
+func (e *Env) virtualNow() time.Time { return time.Now().Add(time.Duration(e.clock.Load())) }
+
 // setNow moves the virtual clock forward to t; it never goes back.
 func (e *Env) setNow(t time.Time) {
 	if d := time.Until(t); d > e.offset {
 		e.offset = d
+		e.clock.Store(int64(d))
 	}
+}
+
+// ceilMilli rounds t up to a whole millisecond: due times are whole
+// milliseconds (rounded up from the time they were set), so a clock moved
+// to a rounded target reaches every timer set within d of its start.
+func ceilMilli(t time.Time) time.Time {
+	if r := t.Truncate(time.Millisecond); r.Before(t) {
+		return r.Add(time.Millisecond)
+	}
+	return t
 }
 
 // Advance lets everything that can run now run (see [Env.Settle]), then
 // moves the virtual clock forward by d, firing the timers, delayed sends
 // and retries due on the way in order, and returns once everything they
-// set off has run as far as it can.
+// set off has run as far as it can. The clock ends at least d later,
+// rounded up to a whole millisecond, as due times are: a timer of d set
+// before Advance(d) started has fired when it returns.
 func (e *Env) Advance(d time.Duration) {
 	e.Settle()
 	e.mu.Lock()
-	target := e.now().Add(d)
+	target := ceilMilli(e.now().Add(d))
 	e.mu.Unlock()
 	for {
 		e.Settle()

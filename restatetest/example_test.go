@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"testing"
 	"time"
 
 	restate "github.com/qcodr/restate-sdk-go"
@@ -199,4 +200,26 @@ func ExampleEnv_IngressClient() {
 	// Output:
 	// Accepted PreviouslyAccepted
 	// 15 <nil>
+}
+
+// One test body runs against restatetest and against a real restate-server:
+// both backends hand out an *ingress.Client. (The example shows the test
+// function; go test runs such functions, not examples.)
+func ExampleStartServer() {
+	checkCart := func(t *testing.T, c *ingress.Client) {
+		if n, err := ingress.Call(context.Background(), c, cartAdd.Target("gus"), 10); err != nil || n != 10 {
+			t.Fatalf("add = %d, %v", n, err)
+		}
+	}
+	TestCart := func(t *testing.T) {
+		services := []restate.ServiceDefinition{cart}
+		t.Run("restatetest", func(t *testing.T) {
+			checkCart(t, restatetest.New(t, services).IngressClient())
+		})
+		t.Run("restate-server", func(t *testing.T) {
+			srv := restatetest.StartServer(t, services, restatetest.WithServerEnv("RESTATE_DEFAULT_NUM_PARTITIONS", "1"))
+			checkCart(t, srv.IngressClient())
+		})
+	}
+	_ = TestCart
 }

@@ -427,10 +427,10 @@ func (e *Env) deliverFrame(r *record, n *wire.Notification, frame wire.Message) 
 	}
 }
 
-// apply performs what the runtime does when it stores command c of r.
-// offset maps the wall-clock times the SDK journaled onto the virtual
-// clock.
-func (e *Env) apply(r *record, c wire.Message, offset time.Duration) {
+// apply performs what the runtime does when it stores command c of r. The
+// times the SDK journaled were read from the virtual clock (see
+// Env.virtualNow).
+func (e *Env) apply(r *record, c wire.Message) {
 	o := r.obj
 	switch c := c.(type) {
 	case *wire.GetLazyStateCommand:
@@ -496,7 +496,7 @@ func (e *Env) apply(r *record, c wire.Message, offset time.Duration) {
 		delete(o.promiseWaiters, c.Key)
 	case *wire.SleepCommand:
 		id := wire.CompletionID(c.ResultCompletionID)
-		e.after(time.UnixMilli(int64(c.WakeUpTime)).Add(offset), func() {
+		e.after(time.UnixMilli(int64(c.WakeUpTime)), func() {
 			e.deliver(r, &wire.Notification{MessageType: wire.TypeSleepCompletion, ID: id, Result: wire.VoidResult()})
 		})
 	case *wire.CallCommand:
@@ -513,7 +513,7 @@ func (e *Env) apply(r *record, c wire.Message, offset time.Duration) {
 	case *wire.OneWayCallCommand:
 		var at time.Time
 		if c.InvokeTime > 0 {
-			at = time.UnixMilli(int64(c.InvokeTime)).Add(offset)
+			at = time.UnixMilli(int64(c.InvokeTime))
 		}
 		callee, _, _ := e.submit(request{service: c.ServiceName, handler: c.HandlerName, key: c.Key, input: c.Parameter,
 			headers: c.Headers, idem: deref(c.IdempotencyKey), at: at, failAt: -1, caller: r})

@@ -53,6 +53,11 @@ type Config struct {
 	// Logger is the base logger of the handler's replay-aware logger; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// Clock, when set, is the clock the SDK reads for the times it journals
+	// (timers' due times, delayed sends, restate.Now); nil means time.Now.
+	// A test runtime with a virtual clock sets it. It is called from the
+	// handler's goroutine and from run closures, without the lock.
+	Clock func() time.Time
 	// TraceParent and TraceState are the W3C trace context of the attempt,
 	// from the transport's request headers.
 	TraceParent, TraceState string
@@ -195,6 +200,7 @@ func wrap(ctx context.Context, m *replay.Machine, cfg *Config) *Invocation {
 		traceParent: cfg.TraceParent,
 		traceState:  cfg.TraceState,
 		logger:      cfg.Logger,
+		clock:       cfg.Clock,
 		waiting:     cfg.Waiting,
 		input:       cfg.Input,
 		pullInput:   cfg.PullInput && cfg.Input != nil,

@@ -82,6 +82,13 @@ type Event struct {
 // the handler is busy.
 var ErrMisuse = errors.New("restate: context misuse")
 
+// ErrAttemptOver is what an operation returns on a goroutine other than the
+// handler's once the attempt is over (it suspended, failed or lost its
+// transport): the handler's own goroutine would end there, but a goroutine
+// the handler waits for must return to it. The next attempt replays the
+// operation.
+var ErrAttemptOver = errors.New("restate: the attempt is over (it suspended or failed); return from the handler, the next attempt continues from the journal")
+
 // Invocation is one running attempt.
 type Invocation struct {
 	mu     sync.Mutex
@@ -101,6 +108,7 @@ type Invocation struct {
 
 	traceParent, traceState string
 	logger                  *slog.Logger
+	clock                   func() time.Time // Config.Clock
 
 	// The hooks of Config; see there.
 	waiting      func()
@@ -122,6 +130,14 @@ func (inv *Invocation) needInputLocked() {
 		inv.inputStarted = true
 		inv.input.Start()
 	}
+}
+
+// Now reads the invocation's clock: Clock, or the wall clock.
+func (inv *Invocation) Now() time.Time {
+	if inv.clock != nil {
+		return inv.clock()
+	}
+	return time.Now()
 }
 
 // Context returns the transport's context.
@@ -306,8 +322,9 @@ func (inv *Invocation) Input() replay.Input {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	in, err := inv.m.Input()
-	if err != nil {
-		inv.exitLocked()
+	if err != nil && inv.exitLocked() != nil {
+		// Only the handler's own goroutine takes the input.
+		runtime.Goexit()
 	}
 	return in
 }
@@ -316,14 +333,18 @@ func (inv *Invocation) Input() replay.Input {
 // handler with exitSignal, which run recovers. The caller holds the lock
 // and releases it in a deferred call.
 //
-// A goroutine of the user's own that used the handler's context (a misuse
-// the invocation cannot always detect) has no run below it to recover
-// exitSignal, and a panic there would take the process down: it ends with
-// runtime.Goexit instead, running its deferred calls.
-func (inv *Invocation) exitLocked() {
+// A goroutine of the user's own to which the handler handed its context
+// (the handler waits for it, so only one goroutine uses the context at a
+// time, which restate-server accepts) has no run below it to recover
+// exitSignal, and a panic there would take the process down. Ending it
+// with runtime.Goexit instead would leave the handler waiting for it
+// forever, so exitLocked returns ErrAttemptOver there, and the operation
+// returns it: the goroutine hands it back to the handler, whose next
+// operation, or return, ends the attempt's handler as usual.
+func (inv *Invocation) exitLocked() error {
 	inv.flushLocked()
 	if !onRunGoroutine() {
-		runtime.Goexit()
+		return ErrAttemptOver
 	}
 	panic(exitSignal{})
 }
@@ -390,11 +411,13 @@ func (inv *Invocation) Do(fn func(m *replay.Machine) error) error {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if inv.goneLocked() {
-		inv.exitLocked()
+		return inv.exitLocked()
 	}
 	err := fn(inv.m)
 	if inv.m.Closed() {
-		inv.exitLocked()
+		if err := inv.exitLocked(); err != nil {
+			return err
+		}
 	}
 	return err
 }
@@ -432,9 +455,10 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 	defer inv.leave()
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+loop:
 	for {
 		if inv.goneLocked() {
-			inv.exitLocked()
+			break
 		}
 		if !inv.cancellingLocked() && r.Resolved(inv.m) {
 			return replay.StatusReady, nil
@@ -444,24 +468,28 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 		}
 		res, err := inv.m.Await(f)
 		if err != nil {
-			inv.exitLocked()
+			break
 		}
 		switch res.Status {
 		case replay.StatusCancelled:
 			return res.Status, nil
 		case replay.StatusExecuteRun:
-			inv.executeRunLocked(res.Run)
+			if inv.executeRunLocked(res.Run) != nil {
+				break loop
+			}
 		case replay.StatusNeedInput, replay.StatusWaitingRun:
 			inv.flushLocked()
 			if inv.writeErr != nil {
 				// The runtime never saw what the handler waits on; waiting
 				// for its answer would park the handler until ctx ends.
-				inv.exitLocked()
+				break loop
 			}
 			if inv.pullInput && !inv.inputStarted {
 				if inv.waiting != nil {
 					inv.waiting()
 				}
+				// An ended transport context marks the invocation detached:
+				// the loop's next turn ends the handler.
 				inv.pullLocked()
 				continue
 			}
@@ -475,11 +503,14 @@ func (inv *Invocation) Await(f replay.Future, r Resolver) (replay.Status, error)
 			case <-inv.ctx.Done():
 				inv.mu.Lock()
 				inv.detached = true
-				inv.exitLocked()
+				break loop
 			}
 			inv.mu.Lock()
 		}
 	}
+	// One exit for every way the attempt ends, which keeps Await's frame,
+	// under every parked handler, small.
+	return 0, inv.exitLocked()
 }
 
 // pullLocked reads input with Input.Pull, releasing the lock meanwhile. A read
@@ -495,7 +526,6 @@ func (inv *Invocation) pullLocked() {
 	}
 	if inv.ctx.Err() != nil {
 		inv.detached = true
-		inv.exitLocked()
 	}
 }
 
@@ -526,12 +556,12 @@ func (inv *Invocation) cancellingLocked() bool {
 	return inv.m.CancelRequested() // false when implicit cancellation is off
 }
 
-func (inv *Invocation) executeRunLocked(h replay.Handle) {
+func (inv *Invocation) executeRunLocked(h replay.Handle) error {
 	fn := inv.runs[h]
 	delete(inv.runs, h)
 	if fn == nil {
 		_ = inv.m.Fail(&replay.Error{Code: replay.CodeInternal, Message: "run closure not registered"})
-		inv.exitLocked()
+		return inv.exitLocked()
 	}
 	runCtx, cancel := context.WithCancel(inv.ctx)
 	inv.cancel = cancel
@@ -549,7 +579,7 @@ func (inv *Invocation) executeRunLocked(h replay.Handle) {
 	inv.cancel = nil
 	cancel()
 	if inv.goneLocked() {
-		inv.exitLocked()
+		return inv.exitLocked()
 	}
 	if out.Retryable != nil && interrupted && inv.m.CancelRequested() {
 		// The cancel signal interrupted the closure (it cancelled its
@@ -560,8 +590,9 @@ func (inv *Invocation) executeRunLocked(h replay.Handle) {
 		out = replay.RunOutcome{Result: wire.FailureResult(409, "cancelled: the invocation was cancelled while the run executed"), Duration: out.Duration}
 	}
 	if err := inv.m.ProposeRun(h, out, policy); err != nil || inv.m.Closed() {
-		inv.exitLocked()
+		return inv.exitLocked()
 	}
+	return nil
 }
 
 func safeRun(fn RunFunc, ctx context.Context) (out replay.RunOutcome, policy replay.RetryPolicy) {

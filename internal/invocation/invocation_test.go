@@ -3,6 +3,7 @@ package invocation
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -431,39 +432,62 @@ func TestExitDeepInHandler(t *testing.T) {
 	}
 }
 
-// TestExitOnUserGoroutine checks a goroutine of the user's own that uses
-// the handler's context once the attempt is over: it ends (its deferred
-// calls run) instead of panicking, which would take the process down.
+// TestExitOnUserGoroutine checks a goroutine of the user's own to which the
+// handler handed its context: once the attempt is over, its operation
+// returns ErrAttemptOver instead of panicking, which would take the process
+// down, or ending the goroutine, which would leave the handler waiting for
+// it forever; the handler then returns, and the attempt stays suspended.
 func TestExitOnUserGoroutine(t *testing.T) {
 	t.Parallel()
-	inv := newInv(context.Background(), ready(t), func([]byte) error { return nil })
+	var mu sync.Mutex
+	var out []byte
+	inv := newInv(context.Background(), ready(t), func(b []byte) error {
+		mu.Lock()
+		out = append(out, b...)
+		mu.Unlock()
+		return nil
+	})
 	inv.CloseInput()
-	userDone := make(chan bool, 1)
-	handlerDone := make(chan struct{})
+	userErr := make(chan error, 1)
 	go inv.Run(func(inv *Invocation) error {
 		inv.Input()
-		defer close(handlerDone)
 		go func() {
-			continued := false
-			defer func() { userDone <- continued }()
 			h := sleep(inv)
-			_, _ = inv.Await(replay.Single(h), peekResolver{h}) // suspends: the attempt is over
-			continued = true
+			_, err := inv.Await(replay.Single(h), peekResolver{h}) // suspends: the attempt is over
+			userErr <- err
 		}()
 		select {
-		case continued := <-userDone:
-			if continued {
-				t.Error("the user's goroutine continued after the attempt suspended")
+		case err := <-userErr:
+			if !errors.Is(err, ErrAttemptOver) {
+				t.Errorf("await on the user's goroutine: %v, want ErrAttemptOver", err)
 			}
+			return err
 		case <-time.After(5 * time.Second):
-			t.Error("the user's goroutine did not end")
+			t.Error("the user's goroutine did not return")
+			return nil
 		}
-		return inv.Return(wire.VoidResult())
 	})
 	select {
-	case <-handlerDone:
+	case <-inv.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the handler did not return")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var got []wire.Type
+	for d := wire.NewDecoder(0); ; {
+		if len(out) > 0 {
+			_, _ = d.Write(out)
+			out = nil
+		}
+		f, ok, err := d.Next()
+		if err != nil || !ok {
+			break
+		}
+		got = append(got, f.Header.Type)
+	}
+	if want := []wire.Type{wire.TypeSleepCommand, wire.TypeSuspension}; !slices.Equal(got, want) {
+		t.Errorf("output %v, want %v", got, want)
 	}
 }
 
